@@ -1,0 +1,49 @@
+// Turns a validated batch into stored signals: corrects the sender's clock,
+// refuses what is too far in the future or too old, and reports per signal.
+import { localDay } from '../../shared/days.ts';
+import type { IngestResult, SignalBatch, SignalRejection } from '../../shared/signal.ts';
+import type { IngestItem, Store } from '../store/store.ts';
+import type { TenantContext } from './tenant-context.ts';
+
+export interface IngestLimits {
+  maxFutureSkewMs: number;
+  maxSignalAgeMs: number;
+}
+
+/** Below this, a difference between clocks is network latency, not a wrong clock. */
+const CLOCK_TOLERANCE_MS = 2000;
+
+export function clockOffset(sentAt: string | undefined, now: number): number {
+  if (!sentAt) return 0;
+  const sent = Date.parse(sentAt);
+  if (Number.isNaN(sent)) return 0;
+  const offset = now - sent;
+  return Math.abs(offset) < CLOCK_TOLERANCE_MS ? 0 : offset;
+}
+
+export async function ingestBatch(
+  store: Store,
+  ctx: TenantContext,
+  batch: SignalBatch,
+  now: number,
+  limits: IngestLimits,
+): Promise<IngestResult> {
+  const offset = clockOffset(batch.sentAt, now);
+  const items: IngestItem[] = [];
+  const rejected: SignalRejection[] = [];
+  const tz = ctx.tenant.timeZone;
+  batch.signals.forEach((s, index) => {
+    const at = Date.parse(s.at) + offset;
+    if (at > now + limits.maxFutureSkewMs) return void rejected.push({ index, id: s.id, reason: 'in_future' });
+    if (at < now - limits.maxSignalAgeMs) return void rejected.push({ index, id: s.id, reason: 'too_old' });
+    items.push({ id: s.id, course: s.course ?? '', user: s.user, day: localDay(at, tz), at, kind: s.kind, activeMs: s.activeMs ?? 0 });
+  });
+  const { stored, duplicates } = items.length ? await store.ingest(ctx.tenant.id, items, now, ctx.classify) : { stored: new Set<string>(), duplicates: new Set<string>() };
+  return {
+    acknowledged: [...stored, ...duplicates],
+    stored: stored.size,
+    duplicates: items.length - stored.size,
+    rejected,
+    clockOffsetMs: offset,
+  };
+}

@@ -1,0 +1,5 @@
+// The route modules beyond the core API. Each source or UI registers itself
+// here with the shared services.
+import type { App, Services } from './app.ts';
+
+export const MODULES: ((app: App, services: Services) => Promise<void>)[] = [];
