@@ -139,7 +139,8 @@ export const HEADLINE_LABELS: Record<Headline, string> = {
   never_logged_in: 'Never logged in',
   not_seen: 'Not seen',
   chronic: 'Chronically absent',
-  absent_today: 'Absent today',
+  // The day is not over, so "absent" would be premature until it is.
+  absent_today: 'Not seen today',
   partial_today: 'Partial today',
   present_today: 'Present today',
   no_school_today: 'No school today',
