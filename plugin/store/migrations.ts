@@ -1,7 +1,7 @@
 // Schema migrations, written once with Kysely's schema builder so the embedded
 // store and PostgreSQL get the same tables. Applied in order on start; each is
 // recorded so it runs once.
-import { sql, type Kysely } from 'kysely';
+import { SqliteAdapter, sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { LTI_MIGRATIONS } from './migrations-lti.ts';
 import { DASHBOARD_MIGRATIONS } from './migrations-dashboard.ts';
@@ -9,6 +9,14 @@ import { DASHBOARD_MIGRATIONS } from './migrations-dashboard.ts';
 type Migration = { id: string; up: (db: Kysely<any>) => Promise<void> };
 
 const ms = 'bigint' as const;
+
+/**
+ * SQLite keeps a hidden rowid B-tree beside a composite primary key; the hot
+ * tables are clustered by their key instead, halving the writes per upsert.
+ */
+function clustered<T extends string>(db: Kysely<any>, b: CreateTableBuilder<T>): CreateTableBuilder<T> {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? b.modifyEnd(sql`WITHOUT ROWID`) : b;
+}
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -78,6 +86,7 @@ export const MIGRATIONS: Migration[] = [
         .addColumn('source', 'text', (c) => c.notNull())
         .addColumn('updated_at', ms, (c) => c.notNull())
         .addPrimaryKeyConstraint('enrollments_pk', ['tenant', 'course', 'role', 'person'])
+        .$call((b) => clustered(db, b))
         .execute();
       await db.schema.createIndex('enrollments_person').on('enrollments').columns(['tenant', 'person', 'role']).execute();
 
@@ -113,6 +122,7 @@ export const MIGRATIONS: Migration[] = [
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('received_at', ms, (c) => c.notNull())
         .addPrimaryKeyConstraint('signal_seen_pk', ['tenant', 'id'])
+        .$call((b) => clustered(db, b))
         .execute();
       await db.schema.createIndex('signal_seen_received').on('signal_seen').columns(['received_at']).execute();
 
@@ -129,6 +139,7 @@ export const MIGRATIONS: Migration[] = [
         .addColumn('first_at', ms, (c) => c.notNull())
         .addColumn('last_at', ms, (c) => c.notNull())
         .addPrimaryKeyConstraint('rollups_pk', ['tenant', 'course', 'user', 'day'])
+        .$call((b) => clustered(db, b))
         .execute();
 
       await db.schema
@@ -142,6 +153,7 @@ export const MIGRATIONS: Migration[] = [
         .addColumn('last_at', ms, (c) => c.notNull())
         .addColumn('last_day', 'integer', (c) => c.notNull())
         .addPrimaryKeyConstraint('summaries_pk', ['tenant', 'course', 'user'])
+        .$call((b) => clustered(db, b))
         .execute();
 
       await db.schema
