@@ -14,7 +14,7 @@ import { ingestBatch } from './ingest.ts';
 import { canReadCourse, isPerson, principalOf, type Principal } from './principal.ts';
 import { rosterStatus } from './roster-status.ts';
 import { TenantContexts, type TenantContext } from './tenant-context.ts';
-import { actOnFlag, getVisibleFlag, listFlags, raiseFlag } from './flag-service.ts';
+import { FlagHooks, actOnFlag, getVisibleFlag, listFlags, raiseFlag } from './flag-service.ts';
 import { toFlag } from './flag-views.ts';
 import { audit } from './audit.ts';
 import type { Credential } from '../store/store.ts';
@@ -46,6 +46,8 @@ export interface Services {
   authenticate(req: FastifyRequest): Promise<Principal>;
   ingest(tenant: string, batch: SignalBatch): Promise<IngestResult>;
   tenantContext(tenant: string): Promise<TenantContext>;
+  /** Flag events for modules to listen to (e.g. `services.flagHooks.onRaised(...)`). */
+  flagHooks: FlagHooks;
 }
 
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
@@ -106,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const ctx = await services.tenantContext(tenant);
       return ingestBatch(store, ctx, batch, now(), config);
     },
+    flagHooks: new FlagHooks((err) => app.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'flag hook failed')),
   };
 
   app.setErrorHandler((err: any, req, reply) => {
@@ -217,7 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     async (req) => {
       const p = await needPerson(req);
       const t = now();
-      const r = await raiseFlag(store, p, req.body, t);
+      const r = await raiseFlag(store, p, req.body, t, services.flagHooks);
       if (!r.replayed) await audit(store, p, r.joined ? 'flag.join' : 'flag.raise', `flag:${r.flag.id}`, { student: r.flag.student, reason: r.flag.reason }, t);
       return { flag: toFlag(r.flag), joined: r.joined };
     },

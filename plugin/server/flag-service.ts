@@ -6,6 +6,39 @@ import type { FlagRecord, FlagScope, Store } from '../store/store.ts';
 import { conflict, forbidden, notFound } from './errors.ts';
 import { canReadCourse, teacherCourses, type Principal } from './principal.ts';
 
+/** What a flag-raised listener hears. `joined` is true when a teacher joined an open flag. */
+export interface FlagRaisedEvent {
+  tenant: string;
+  flag: FlagRecord;
+  joined: boolean;
+  by: Principal;
+  at: number;
+}
+export type FlagRaisedListener = (e: FlagRaisedEvent) => void | Promise<void>;
+
+/**
+ * Listeners that modules (dashboard notifications, …) attach to flag events.
+ * They run after the raise is stored, never delay or fail the request, and
+ * their errors go to `onError`.
+ */
+export class FlagHooks {
+  private readonly raised: FlagRaisedListener[] = [];
+  constructor(private readonly onError: (err: unknown) => void = () => {}) {}
+  onRaised(listener: FlagRaisedListener): () => void {
+    this.raised.push(listener);
+    return () => void this.raised.splice(this.raised.indexOf(listener) >>> 0, 1);
+  }
+  emitRaised(e: FlagRaisedEvent): void {
+    for (const l of [...this.raised]) {
+      try {
+        Promise.resolve(l(e)).catch(this.onError);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+}
+
 export function newFlagId(): string {
   return `f_${randomBytes(9).toString('base64url')}`;
 }
@@ -17,14 +50,14 @@ export function cleanNote(note: string | undefined): string | null {
   return cleaned.length ? cleaned : null;
 }
 
-export async function raiseFlag(store: Store, p: Principal, body: RaiseFlag, now: number) {
+export async function raiseFlag(store: Store, p: Principal, body: RaiseFlag, now: number, hooks?: FlagHooks) {
   if (p.role !== 'teacher' && p.role !== 'staff' && p.role !== 'admin') throw forbidden('forbidden', 'this credential cannot raise flags');
   const course = await store.getCourse(p.tenant, body.course);
   if (!course) throw notFound('unknown_course', 'the plugin does not know this course; ask the district admin to import the roster');
   if (!(await canReadCourse(store, p, course))) throw forbidden('not_course_teacher', 'you can flag only students of courses you teach');
   if (!(await store.isEnrolled(p.tenant, body.student, course.id))) throw notFound('unknown_student', 'this student is not enrolled in this course in the imported roster');
   const student = await store.getPerson(p.tenant, body.student);
-  return store.raiseFlag(p.tenant, {
+  const r = await store.raiseFlag(p.tenant, {
     newId: newFlagId(),
     student: body.student,
     school: student?.school ?? course.school,
@@ -36,6 +69,8 @@ export async function raiseFlag(store: Store, p: Principal, body: RaiseFlag, now
     at: now,
     clientRequestId: body.clientRequestId ?? null,
   });
+  if (!r.replayed) hooks?.emitRaised({ tenant: p.tenant, flag: r.flag, joined: r.joined, by: p, at: now });
+  return r;
 }
 
 export async function flagScope(store: Store, p: Principal): Promise<FlagScope> {
