@@ -3,3 +3,6 @@
 import type { App, Services } from './app.ts';
 
 export const MODULES: ((app: App, services: Services) => Promise<void>)[] = [];
+
+import { dashboardModule } from '../dashboard/routes.ts';
+MODULES.push(dashboardModule);
