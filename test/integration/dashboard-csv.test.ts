@@ -4,6 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../../plugin/dashboard/csv.ts';
 import { engines } from '../support/plugin.ts';
 import { dashWorld, parseCsv, signIn, type DashWorld } from './dashboard-support.ts';
+import * as uiApi from '../../plugin/dashboard/ui/api.ts';
+import * as uiFormat from '../../plugin/dashboard/ui/format.ts';
+import { CSRF_HEADER, DASHBOARD_API } from '../../shared/dashboard-api.ts';
+import { HEADLINE_LABELS } from '../../shared/status.ts';
+import { TIERS } from '../../shared/policy.ts';
+
+describe('dashboard UI constants', () => {
+  it('match the shared contract the UI repeats to keep its bundle small', () => {
+    expect(uiApi.DASHBOARD_API).toBe(DASHBOARD_API);
+    expect(uiApi.CSRF_HEADER).toBe(CSRF_HEADER);
+    expect(uiFormat.TIERS).toEqual(TIERS);
+    for (const [k, v] of Object.entries(HEADLINE_LABELS)) expect(uiFormat.headlineLabel(k)).toBe(v);
+  });
+});
 
 describe('csv encoder', () => {
   it('quotes commas, quotes and line breaks, and doubles quotes', () => {
