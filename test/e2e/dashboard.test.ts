@@ -195,6 +195,7 @@ describe('attendance dashboard in Chromium', () => {
     await north.type(`#cnote-${flagId}`, 'Spoke with grandmother; no laptop at home.');
     await north.click(`${card} form[aria-label="Log a contact attempt"] button[type=submit]`);
     await north.waitForFunction((c) => document.querySelector(`${c} header .badge`)?.textContent === 'Contacted', {}, card);
+    await north.screenshot({ path: join(SHOTS, 'dashboard-case.png'), fullPage: true });
 
     await north.select(`#outcome-${flagId}`, 'needs_device_or_internet');
     await north.type(`#rnote-${flagId}`, 'Chromebook and hotspot issued.');
@@ -204,7 +205,6 @@ describe('attendance dashboard in Chromium', () => {
     const history = await north.$$eval(`${card} .history li .ev-line`, (els) => els.map((e) => e.textContent ?? ''));
     expect(history).toHaveLength(4);
     expect(history[2]).toContain('Phone call — Reached');
-    await north.screenshot({ path: join(SHOTS, 'dashboard-case.png'), fullPage: true });
 
     const f = await api('GET', `/api/v1/flags/${flagId}`, tokens.north);
     expect(f.body).toMatchObject({ state: 'resolved', outcome: 'needs_device_or_internet', assignee: 'Pat North' });
@@ -234,6 +234,7 @@ describe('attendance dashboard in Chromium', () => {
     await north.goto(`${plugin.url}/dashboard/#/lists/never-logged-in`, { waitUntil: 'networkidle0' });
     await north.waitForSelector('table.data tbody tr');
     const shown = await north.$$eval('table.data tbody th .muted', (els) => els.map((e) => (e.textContent ?? '').replace(/^S/, '')));
+    await north.screenshot({ path: join(SHOTS, 'dashboard-lists.png') });
     const never = await download(north, /^never-logged-in-.*\.csv$/);
     expect(never[0]!.slice(0, 5)).toEqual(['School', 'Course', 'Course ID', 'Student', 'Student ID']);
     const ids = never.slice(1).map((r) => r[4]!);

@@ -95,6 +95,26 @@ describe.each(engines())('dashboard API (%s)', (engine) => {
     });
   });
 
+  describe('the page', () => {
+    it('is served under a strict content security policy', async () => {
+      const r = await call(base, 'GET', '/dashboard');
+      expect(r.status).toBe(302);
+      expect(r.headers.get('location')).toBe('/dashboard/');
+      const page = await call(base, 'GET', '/dashboard/');
+      // 200 once built (npm run build), 503 with instructions before.
+      expect([200, 503]).toContain(page.status);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const csp = page.headers.get('content-security-policy')!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe');
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+      const api = await north.get(`${D}/queue`);
+      expect(api.headers.get('cache-control')).toBe('no-store');
+    });
+  });
+
   describe('CSRF', () => {
     it('refuses a state-changing request made with the cookie but without the token', async () => {
       const r = await call(base, 'POST', `${D}/flags/${northFlag.id}/actions`, { cookie: north.cookie, body: { action: 'note', note: 'x' } });
