@@ -215,10 +215,31 @@ describe('attendance dashboard in Chromium', () => {
     const t = await api('GET', `/api/v1/flags/${flagId}`, tokens.teacher);
     expect(t.body).toMatchObject({ state: 'resolved', outcome: 'needs_device_or_internet' });
 
+    // The link in a notification e-mail opens the same case.
+    await north.goto(`${plugin.url}/dashboard/#/flag/${flagId}`, { waitUntil: 'networkidle0' });
+    await north.waitForSelector(`article[data-flag="${flagId}"].focus`);
+    expect(await north.$eval('#case-title', (e) => e.textContent)).toBe(studentName);
+
     // And the queue reads it back as resolved.
     await north.goto(`${plugin.url}/dashboard/#/queue?state=resolved`, { waitUntil: 'networkidle0' });
     await north.waitForFunction((name) => [...document.querySelectorAll('table.queue a.student')].some((a) => a.textContent === name), {}, studentName);
     expect(await queueNames(north)).toEqual([studentName]);
+  });
+
+  it('bulk-assigns from the queue', async () => {
+    await north.goto(`${plugin.url}/dashboard/#/queue?assignee=none`, { waitUntil: 'networkidle0' });
+    await north.waitForSelector('table.queue tbody tr');
+    const before = await north.$$eval('table.queue tbody tr', (rows) => rows.length);
+    expect(before).toBeGreaterThanOrEqual(2);
+    await north.click('table.queue thead input[type=checkbox]');
+    await north.waitForSelector('.bulkbar');
+    await north.select('#bulk-to', 'Lee Okafor');
+    await north.click('.bulkbar button.primary');
+    await north.waitForFunction((n) => document.querySelector('.announcer')?.textContent === `Assigned ${n} cases to Lee Okafor.`, {}, before);
+    await north.waitForSelector('p.empty');
+    const assigned = await api('GET', '/api/v1/dashboard/queue?assignee=Lee%20Okafor', tokens.north);
+    expect(assigned.body.total).toBe(before + 1); // plus the one assigned to Lee earlier
+    expect(assigned.body.rows.every((r: { school: string; state: string }) => r.school === 'sch-north' && r.state === 'assigned')).toBe(true);
   });
 
   const download = async (page: Page, name: RegExp): Promise<string[][]> => {

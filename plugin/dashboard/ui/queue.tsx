@@ -182,9 +182,9 @@ export function QueueView({ meta, session, route }: { meta: DashMeta; session: D
               <SortHeader label="State" sortKey="state" current={f.sort} onSort={(k) => set('sort', k)} />
               <th scope="col">Assignee</th>
               <th scope="col">Raised by</th>
-              <SortHeader label="Age" sortKey="oldest" current={f.sort} onSort={(k) => set('sort', k)} />
+              <SortHeader label="Age" sortKey="oldest" toggle="newest" direction="descending" current={f.sort} onSort={(k) => set('sort', k)} />
               <th scope="col" class="num">Contacts</th>
-              <SortHeader label="Last activity" sortKey="updated" current={f.sort} onSort={(k) => set('sort', k)} />
+              <SortHeader label="Last activity" sortKey="updated" direction="descending" current={f.sort} onSort={(k) => set('sort', k)} />
             </tr>
           </thead>
           <tbody>

@@ -137,13 +137,18 @@ export function ErrorBox({ error }: { error: string | null }) {
   );
 }
 
-export function SortHeader({ label, sortKey, current, onSort }: { label: string; sortKey: string; current: string; onSort: (k: string) => void }) {
-  const active = current === sortKey;
+/**
+ * A sortable column: its key sorts one way (`direction`); when `toggle` is
+ * given, clicking again sorts the other way by that key.
+ */
+export function SortHeader({ label, sortKey, current, onSort, direction = 'ascending', toggle }: { label: string; sortKey: string; current: string; onSort: (k: string) => void; direction?: 'ascending' | 'descending'; toggle?: string }) {
+  const active = current === sortKey || (toggle !== undefined && current === toggle);
+  const dir = current === sortKey ? direction : direction === 'ascending' ? 'descending' : 'ascending';
   return (
-    <th scope="col" aria-sort={active ? 'ascending' : undefined}>
-      <button type="button" class="sort" onClick={() => onSort(sortKey)} aria-pressed={active}>
+    <th scope="col" aria-sort={active ? dir : undefined}>
+      <button type="button" class="sort" onClick={() => onSort(current === sortKey && toggle ? toggle : sortKey)}>
         {label}
-        <span aria-hidden="true">{active ? ' ▲' : ''}</span>
+        <span aria-hidden="true">{active ? (dir === 'ascending' ? ' ▲' : ' ▼') : ''}</span>
       </button>
     </th>
   );
