@@ -6,3 +6,5 @@ export const MODULES: ((app: App, services: Services) => Promise<void>)[] = [];
 
 import { dashboardModule } from '../dashboard/routes.ts';
 MODULES.push(dashboardModule);
+import { ltiModule } from '../sources/lti/module.ts';
+MODULES.push(ltiModule);
