@@ -15,7 +15,10 @@ export const CSRF_HEADER = 'x-rl-csrf';
 
 // ---- session ----
 
-export const SignInBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const SignInBody = Type.Union([
+  Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  Type.Object({ code: Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', description: 'a one-time code from an LTI launch' }) }, { additionalProperties: false }),
+]);
 export type SignInBody = Static<typeof SignInBody>;
 
 export const NamedRef = Type.Object({ id: Type.String(), name: Type.String() });

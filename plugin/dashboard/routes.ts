@@ -46,13 +46,14 @@ import {
   dashAuthenticate,
   endDashboardSession,
   principalFromToken,
+  principalFromHandoff,
   assertSameOrigin,
   schoolScope,
   type DashPrincipal,
 } from './session.ts';
 import { notifyFlagRaised, runDueDigests, saveNotify, loadNotify, sendTest, settingsView } from './notify.ts';
 
-export { createDashboardSession } from './session.ts';
+export { createDashboardSession, createDashboardHandoff } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -145,12 +146,13 @@ export async function dashboardModule(app: App, services: Services): Promise<voi
 
   app.post(
     `${DASHBOARD_API}/session`,
-    { schema: { summary: 'Sign in to the dashboard with a staff or admin credential; sets the session cookie', tags, body: SignInBody, response: { 200: DashSession, ...errors } }, config: authed },
+    { schema: { summary: 'Sign in with a staff or admin credential, or a one-time code from an LTI launch; sets the session cookie', tags, body: SignInBody, response: { 200: DashSession, ...errors } }, config: authed },
     async (req, reply) => {
       assertSameOrigin(req);
-      const principal = await principalFromToken(services, req.body.token);
-      const s = await createDashboardSession(services, principal, reply, 'token');
-      const p: DashPrincipal = { ...principal, via: 'token', sessionId: s.sessionId, csrf: s.csrf, sessionExpiresAt: s.expiresAt };
+      const body = req.body;
+      const { principal, via } = 'code' in body ? await principalFromHandoff(services, body.code) : { principal: await principalFromToken(services, body.token), via: 'token' as const };
+      const s = await createDashboardSession(services, principal, reply, via);
+      const p: DashPrincipal = { ...principal, via, sessionId: s.sessionId, csrf: s.csrf, sessionExpiresAt: s.expiresAt };
       await audit(store, p, 'dashboard.sign_in', `session:${s.sessionId}`, null, services.now());
       return sessionView(p);
     },

@@ -179,6 +179,37 @@ export async function dashAuthenticate(services: Services, req: FastifyRequest):
   return req.dashPrincipal;
 }
 
+/** A one-time sign-in code lives this long. */
+export const HANDOFF_TTL_MS = 2 * 60_000;
+
+/**
+ * A one-time link into the dashboard for a verified principal, for sign-ins
+ * that happen where a cookie would be third-party (an LTI launch in an LMS
+ * iframe): open the URL in a new top-level tab; the page trades the code
+ * (kept in the URL fragment, so it never reaches a server log or a Referer)
+ * for a first-party session. The code works once, for two minutes.
+ */
+export async function createDashboardHandoff(services: Services, principal: Principal, via: 'token' | 'lti' = 'lti'): Promise<{ url: string; expiresAt: number }> {
+  assertDashboardRole(principal);
+  const now = services.now();
+  const code = randomBytes(32).toString('base64url');
+  const db = dashDb(sqlStore(services));
+  await db.deleteFrom('dashboard_handoffs').where('expires_at', '<=', now).execute();
+  await db.insertInto('dashboard_handoffs').values({ code_hash: sha256(code), tenant: principal.tenant, credential: principal.credentialId, via, expires_at: now + HANDOFF_TTL_MS }).execute();
+  return { url: `${services.config.publicUrl}/dashboard/#signin=${code}`, expiresAt: now + HANDOFF_TTL_MS };
+}
+
+/** Redeems a one-time code: its principal and how they signed in, or 401. */
+export async function principalFromHandoff(services: Services, code: string): Promise<{ principal: Principal; via: 'token' | 'lti' }> {
+  const now = services.now();
+  const db = dashDb(sqlStore(services));
+  const row = await db.deleteFrom('dashboard_handoffs').where('code_hash', '=', sha256(code)).returningAll().executeTakeFirst();
+  if (!row || Number(row.expires_at) <= now) throw new HttpError(401, 'code_invalid', 'that sign-in link has expired or was already used; launch RosterLens from your LMS again');
+  const cred = await services.store.getCredential(row.credential);
+  if (!cred || cred.revokedAt !== null || cred.expiresAt <= now) throw new HttpError(401, 'credential_invalid', 'the credential is no longer valid');
+  return { principal: principalOf(cred), via: row.via === 'lti' ? 'lti' : 'token' };
+}
+
 /** Verifies a pasted credential for sign-in. */
 export async function principalFromToken(services: Services, token: string): Promise<Principal> {
   const v = await verifyToken(services.store, token.trim(), services.now());

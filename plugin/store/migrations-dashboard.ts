@@ -58,7 +58,30 @@ export const DASHBOARD_MIGRATIONS: { id: string; up: (db: Kysely<any>) => Promis
         .execute();
     },
   },
+  {
+    id: 'dashboard_002_handoffs',
+    up: async (db) => {
+      // One-time sign-in codes: an LTI launch inside an LMS iframe hands the
+      // person to a top-level dashboard tab, where the session cookie is first-party.
+      await db.schema
+        .createTable('dashboard_handoffs')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('credential', 'text', (c) => c.notNull())
+        .addColumn('via', 'text', (c) => c.notNull())
+        .addColumn('expires_at', ms, (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
+
+export interface DashboardHandoffRow {
+  code_hash: string;
+  tenant: string;
+  credential: string;
+  via: string;
+  expires_at: number;
+}
 
 export interface DashboardSessionRow {
   id: string;
@@ -106,4 +129,5 @@ export interface DashboardTables {
   dashboard_sessions: DashboardSessionRow;
   dashboard_notify: DashboardNotifyRow;
   dashboard_deliveries: DashboardDeliveryRow;
+  dashboard_handoffs: DashboardHandoffRow;
 }

@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoDistrict, type SeededDistrict } from '../../plugin/admin/seed.ts';
 import { startPlugin, type RunningPlugin } from '../support/plugin.ts';
 import { parseCsv } from '../integration/dashboard-support.ts';
+import { createDashboardHandoff } from '../../plugin/dashboard/routes.ts';
+import { principalOf } from '../../plugin/server/principal.ts';
+import type { Services } from '../../plugin/server/app.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'docs', 'screenshots');
@@ -167,6 +170,26 @@ describe('attendance dashboard in Chromium', () => {
     await page.click('button[type=submit]');
     const msg = await page.waitForSelector('[role=alert]');
     expect(await msg!.evaluate((e) => e.textContent)).toMatch(/extension/);
+    await ctx.close();
+  });
+
+  it('a one-time link from an LTI launch opens a signed-in dashboard in a new tab', async () => {
+    const services = { store: plugin.store, config: plugin.config, now: Date.now } as unknown as Services;
+    const cred = (await plugin.store.getCredential(tokens.south.slice(3, 15)))!;
+    const link = await createDashboardHandoff(services, principalOf(cred), 'lti');
+    const ctx = await browser.createBrowserContext();
+    const page = await ctx.newPage();
+    watch(page, 'handoff');
+    await page.goto(link.url, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('table.queue');
+    expect(await page.$eval('.who', (e) => e.textContent)).toContain('South Middle School');
+    // The code left the address bar and the history.
+    expect(await page.evaluate(() => location.hash)).toBe('#/queue');
+    // Used once: the same link no longer signs anyone in.
+    const other = await (await browser.createBrowserContext()).newPage();
+    await other.goto(link.url, { waitUntil: 'networkidle0' });
+    const msg = await other.waitForSelector('[role=alert]');
+    expect(await msg!.evaluate((e) => e.textContent)).toMatch(/expired or was already used/);
     await ctx.close();
   });
 

@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../support/plugin.ts';
 import { call, dashWorld, parseCsv, raise, signIn, type DashClient, type DashWorld } from './dashboard-support.ts';
+import { createDashboardHandoff } from '../../plugin/dashboard/routes.ts';
+import { principalOf } from '../../plugin/server/principal.ts';
+import type { Services } from '../../plugin/server/app.ts';
 
 const D = '/api/v1/dashboard';
 
@@ -390,6 +393,40 @@ describe.each(engines())('dashboard API (%s)', (engine) => {
       const all = JSON.stringify(entries);
       expect(all).not.toContain(person!.familyName!);
       expect(entries.find((e) => e.action === 'dashboard.case.read' && e.target === `student:${northStudent}`)?.actor).toMatch(/^staff:Pat North/);
+    });
+  });
+
+  describe('one-time sign-in links (LTI hand-off)', () => {
+    const services = () => ({ store: w.plugin.store, config: w.plugin.config, now: () => w.clock.now }) as unknown as Services;
+    const principal = async (token: string) => principalOf((await w.plugin.store.getCredential(token.slice(3, 15)))!);
+
+    it('trades a code for a first-party session once', async () => {
+      const link = await createDashboardHandoff(services(), await principal(w.tokens.north), 'lti');
+      expect(link.url).toMatch(new RegExp(`^${base}/dashboard/#signin=[A-Za-z0-9_-]{43}$`));
+      const code = link.url.split('#signin=')[1]!;
+      const r = await call(base, 'POST', `${D}/session`, { body: { code } });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ label: 'Pat North', via: 'lti' });
+      const cookie = r.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/HttpOnly/i);
+      const q = await call(base, 'GET', `${D}/queue`, { cookie: cookie.split(';')[0] });
+      expect(q.status).toBe(200);
+      const again = await call(base, 'POST', `${D}/session`, { body: { code } });
+      expect(again.status).toBe(401);
+      expect(again.body.error).toBe('code_invalid');
+    });
+
+    it('expires, and is never issued to a teacher', async () => {
+      const link = await createDashboardHandoff(services(), await principal(w.tokens.south));
+      const saved = w.clock.now;
+      w.clock.now += 3 * 60_000;
+      try {
+        const r = await call(base, 'POST', `${D}/session`, { body: { code: link.url.split('#signin=')[1] } });
+        expect(r.status).toBe(401);
+      } finally {
+        w.clock.now = saved;
+      }
+      await expect(createDashboardHandoff(services(), await principal(w.tokens.teacherNorth))).rejects.toThrow(/extension/);
     });
   });
 

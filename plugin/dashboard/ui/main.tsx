@@ -13,9 +13,9 @@ import { PictureView } from './picture.tsx';
 import { SettingsView } from './settings.tsx';
 import './styles.css';
 
-function SignIn({ onSignedIn }: { onSignedIn: (s: DashSession) => void }) {
+function SignIn({ onSignedIn, initialError }: { onSignedIn: (s: DashSession) => void; initialError: string | null }) {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -111,6 +111,7 @@ function Shell({ session, meta, route, onSignOut }: { session: DashSession; meta
 function App() {
   const [session, setSession] = useState<DashSession | null | 'loading'>('loading');
   const [meta, setMeta] = useState<DashMeta | null>(null);
+  const [signInError, setSignInError] = useState<string | null>(null);
   const route = useRoute();
 
   const signedIn = (s: DashSession) => {
@@ -125,6 +126,16 @@ function App() {
       setMeta(null);
       announce('Your session has ended. Sign in again.');
     });
+    // A one-time link from an LTI launch: trade the code (kept out of history) for a session.
+    const handoff = /^#signin=([A-Za-z0-9_-]+)$/.exec(location.hash);
+    if (handoff) {
+      history.replaceState(null, '', `${location.pathname}#/queue`);
+      api<DashSession>('POST', '/session', { code: handoff[1] }).then(signedIn, (e: unknown) => {
+        setSignInError(e instanceof ApiError ? e.message : 'That sign-in link did not work.');
+        setSession(null);
+      });
+      return;
+    }
     api<DashSession>('GET', '/session').then(signedIn, () => setSession(null));
   }, []);
   const signOut = async () => {
@@ -138,7 +149,7 @@ function App() {
   };
   return (
     <>
-      {session === 'loading' ? <p class="loading">Loading…</p> : session ? <Shell session={session} meta={meta} route={route} onSignOut={signOut} /> : <SignIn onSignedIn={signedIn} />}
+      {session === 'loading' ? <p class="loading">Loading…</p> : session ? <Shell session={session} meta={meta} route={route} onSignOut={signOut} /> : <SignIn onSignedIn={signedIn} initialError={signInError} />}
       <Announcer />
     </>
   );
