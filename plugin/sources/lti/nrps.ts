@@ -162,9 +162,10 @@ export async function syncContext(store: Store, platform: Platform, ctx: LtiCont
     const token = await serviceToken(store, platform, [NRPS_SCOPE], opts.now);
     const mode: 'full' | 'differences' = ctx.differences_url && !opts.full ? 'differences' : 'full';
     let url = mode === 'differences' ? ctx.differences_url! : ctx.memberships_url;
-    if (mode === 'full' && ctx.resource_link && platform.nativeIds === 'custom') {
+    // Ask for the message section (each member's custom parameters: the native ids) where the platform needs it.
+    if (ctx.resource_link && platform.nativeIds === 'custom') {
       const u = new URL(url);
-      u.searchParams.set('rlid', ctx.resource_link);
+      if (!u.searchParams.has('rlid')) u.searchParams.set('rlid', ctx.resource_link);
       url = u.toString();
     }
     const page = await fetchAll(url, token);
