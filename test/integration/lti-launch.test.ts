@@ -7,6 +7,7 @@ import { registerPlatformManually } from '../../plugin/sources/lti/platforms.ts'
 import { DEFAULT_POLICY } from '../../shared/policy.ts';
 import { Platform, ROLE, launchAt, pairingData, postLaunch } from './lti-platform.ts';
 import { ltiDb } from '../../plugin/sources/lti/tables.ts';
+import { grantLtiStaff } from '../../plugin/sources/lti/staff.ts';
 
 const T = { sub: 'f3a1c2d4-0000-4000-8000-000000000001', nativeId: '501' };
 const T2 = { sub: 'f3a1c2d4-0000-4000-8000-000000000002', nativeId: '502' };
@@ -147,6 +148,21 @@ for (const engine of engines()) {
       // The very same form post again.
       const again = await postLaunch(plugin.url, good.idToken, good.state, good.cookie);
       expect(again.reason).toBe('state_used');
+    });
+
+    it('a person the district granted staff access also gets a dashboard session from the launch', async () => {
+      await grantLtiStaff(plugin.store, 'emu', '502', { role: 'staff', schools: ['sch-1'] });
+      const r = await launchAt(plugin.url, lms, { user: T2.sub, context: 'ctx-b-opaque-hash', roles: [ROLE.instructor, ROLE.institutionAdmin] });
+      expect(r.reason).toBeNull();
+      expect(r.html).toContain('href="/dashboard"');
+      const dash = r.headers.getSetCookie().find((c) => c.startsWith('rl_dash='));
+      expect(dash).toBeDefined();
+      const session = await fetch(`${plugin.url}/api/v1/dashboard/session`, { headers: { cookie: dash!.split(';')[0]! } });
+      expect(session.status).toBe(200);
+      expect(await session.json()).toMatchObject({ tenant: 'emu', role: 'staff', via: 'lti' });
+      // A teacher without a grant gets no dashboard session.
+      const t = await launchAt(plugin.url, lms, { user: T.sub, context: 'ctx-a-opaque-hash', roles: [ROLE.instructor, ROLE.institutionAdmin] });
+      expect(t.headers.getSetCookie().some((c) => c.startsWith('rl_dash='))).toBe(false);
     });
 
     it('refuses a login from an unregistered LMS and a target on another site', async () => {
