@@ -136,14 +136,17 @@ function frameAncestorsOf(lmsOrigin: string | null, issuer: string | null): stri
   return [...out];
 }
 
-/** The dashboard's sign-in hook (plugin/dashboard/session.ts); absent if the dashboard is not installed. */
-type CreateDashboardSession = (services: Services, principal: ReturnType<typeof principalOf>, reply: FastifyReply, via: 'lti') => Promise<unknown>;
-async function dashboardSessionHook(): Promise<CreateDashboardSession | null> {
+/** The dashboard's sign-in hooks (plugin/dashboard/session.ts); absent if the dashboard is not installed. */
+type Principal = ReturnType<typeof principalOf>;
+interface DashboardHooks {
+  createDashboardSession?: (services: Services, principal: Principal, reply: FastifyReply, via: 'lti') => Promise<unknown>;
+  createDashboardHandoff?: (services: Services, principal: Principal, via: 'lti') => Promise<{ url: string; expiresAt: number }>;
+}
+async function dashboardHooks(): Promise<DashboardHooks> {
   try {
-    const m = (await import('../../dashboard/session.ts')) as { createDashboardSession?: CreateDashboardSession };
-    return m.createDashboardSession ?? null;
+    return (await import('../../dashboard/session.ts')) as DashboardHooks;
   } catch {
-    return null;
+    return {};
   }
 }
 
@@ -283,7 +286,7 @@ export async function ltiModule(app: App, services: Services): Promise<void> {
     });
   });
 
-  const dashboardHook = await dashboardSessionHook();
+  const dashboard = await dashboardHooks();
 
   async function afterLaunch(req: FastifyRequest, reply: FastifyReply, l: VerifiedLaunch, now: number): Promise<FastifyReply> {
     const platform = l.platform;
@@ -309,11 +312,14 @@ export async function ltiModule(app: App, services: Services): Promise<void> {
     if (who.person) {
       const grant = await staffGrant(store, platform.tenant, who.person);
       if (grant) {
-        if (dashboardHook) {
+        if (dashboard.createDashboardSession || dashboard.createDashboardHandoff) {
           const issued = await issueCredential(store, { tenant: platform.tenant, role: grant.role, label: 'LTI launch (staff)', person: who.person, schools: grant.schools, ttlMs: STAFF_CREDENTIAL_TTL_MS }, now);
-          await dashboardHook(services, principalOf(issued.credential), reply, 'lti');
-          await audit(store, principalOf(issued.credential), 'lti.sign_in', `course:${course.course}`, { dashboard: true }, now);
-          dashboardUrl = '/dashboard';
+          const principal = principalOf(issued.credential);
+          // The cookie works when the launch is a top-level page; inside an LMS iframe it is third-party and
+          // browsers may drop it, so the page also links a one-time first-party sign-in (opens in a new tab).
+          await dashboard.createDashboardSession?.(services, principal, reply, 'lti');
+          dashboardUrl = dashboard.createDashboardHandoff ? (await dashboard.createDashboardHandoff(services, principal, 'lti')).url : '/dashboard';
+          await audit(store, principal, 'lti.sign_in', `course:${course.course}`, { dashboard: true }, now);
         } else {
           req.log.warn({ lti: { stage: 'launch', missing: 'createDashboardSession' } }, 'LTI staff launch: the dashboard module is not installed; no dashboard session');
         }
