@@ -316,6 +316,21 @@ export class Platform {
       }
       return this.json(res, 200, { id: `${u}`, context: { id: course.contextId, title: course.title }, members }, { 'content-type': 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json', link: links.join(', ') });
     }
+    const roster = /^\/courses\/([^/]+)\/users$/.exec(path);
+    if (req.method === 'GET' && roster) {
+      // A Canvas-like roster page (legacy table), for the browser tests.
+      const course = [...this.courses.values()].find((c) => c.nativeId === roster[1]);
+      if (!course) return this.json(res, 404, { error: 'no such course' });
+      const rows = [...course.members.values()]
+        .filter((m) => m.status !== 'Deleted')
+        .map((m) => {
+          const u = this.users.get(m.sub)!;
+          return `<tr id="user_${u.nativeId}" class="rosterUser"><td><a href="/courses/${course.nativeId}/users/${u.nativeId}">${u.givenName ?? 'Student'} ${u.familyName ?? u.nativeId}</a></td><td>${m.roles.some((r) => r.includes('Instructor')) ? 'Teacher' : 'Student'}</td></tr>`;
+        })
+        .join('');
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return void res.end(`<!doctype html><html><head><title>People: ${course.title}</title></head><body class="context-course_${course.nativeId}"><div id="content"><table class="roster"><tbody>${rows}</tbody></table></div></body></html>`);
+    }
     this.json(res, 404, { error: 'not found' });
   }
 }
