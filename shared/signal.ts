@@ -61,12 +61,12 @@ export const SignalRejection = Type.Object({
 export type SignalRejection = Static<typeof SignalRejection>;
 
 export const IngestResult = Type.Object({
-  /** Ids the server now holds (new or already held): the client may forget these. */
+  /** Ids durably stored (a repeat of an id already held counts once): the client may forget these. */
   acknowledged: Type.Array(Type.String()),
-  stored: Type.Integer(),
-  duplicates: Type.Integer(),
+  accepted: Type.Integer(),
   /** Refused for good; retrying will not help, so the client should drop them too. */
   rejected: Type.Array(SignalRejection),
+  /** How far the sender's clock was behind the server's (sentAt); applied to every signal. */
   clockOffsetMs: Type.Integer(),
 });
 export type IngestResult = Static<typeof IngestResult>;

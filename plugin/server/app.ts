@@ -11,6 +11,8 @@ import type { Config } from './config.ts';
 import { credentialIdOf, verifyToken } from './credentials.ts';
 import { HttpError, forbidden, notFound } from './errors.ts';
 import { ingestBatch } from './ingest.ts';
+import { IngestDrainer, ProcessDrainer, type Drainer } from './ingest-drainer.ts';
+import { SqlStore } from '../store/sql-store.ts';
 import { canReadCourse, isPerson, principalOf, type Principal } from './principal.ts';
 import { rosterStatus } from './roster-status.ts';
 import { TenantContexts, type TenantContext } from './tenant-context.ts';
@@ -24,6 +26,9 @@ export const VERSION = '0.1.0';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+  }
+  interface FastifyInstance {
+    services: Services;
   }
 }
 
@@ -44,7 +49,11 @@ export interface Services {
   tenants: TenantContexts;
   /** Resolves a bearer token to a principal, or throws 401. */
   authenticate(req: FastifyRequest): Promise<Principal>;
+  /** Validates clocks and ages, keeps the batch durably, and returns the acknowledgement. */
   ingest(tenant: string, batch: SignalBatch): Promise<IngestResult>;
+  /** Resolves once every acknowledged signal is folded into status (tests, shutdown). */
+  ingestIdle(): Promise<void>;
+  drainer: Drainer;
   tenantContext(tenant: string): Promise<TenantContext>;
   /** Flag events for modules to listen to (e.g. `services.flagHooks.onRaised(...)`). */
   flagHooks: FlagHooks;
@@ -82,11 +91,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return cred;
   };
 
+  const onDrainError = (err: Error) => app.log.error({ err: { type: err.name, message: err.message } }, 'ingest drain failed; batches stay in the inbox and are retried');
+  // The embedded store folds in a low-priority process; PostgreSQL's work happens in the database, so in-process is enough.
+  const drainer: Drainer = store instanceof SqlStore && store.dataDir ? new ProcessDrainer(store.dataDir, onDrainError) : new IngestDrainer(store, tenants, onDrainError);
   const services: Services = {
     store,
     config,
     now,
     tenants,
+    drainer,
+    ingestIdle: () => drainer.idle(),
     async authenticate(req) {
       if (req.principal) return req.principal;
       const header = req.headers.authorization;
@@ -106,7 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     async ingest(tenant, batch) {
       const ctx = await services.tenantContext(tenant);
-      return ingestBatch(store, ctx, batch, now(), config);
+      const result = await ingestBatch(store, ctx, batch, now(), config);
+      if (result.accepted) drainer.kick();
+      return result;
     },
     flagHooks: new FlagHooks((err) => app.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'flag hook failed')),
   };
@@ -263,6 +279,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   for (const m of deps.modules ?? []) await m(app, services);
+  drainer.start();
+  app.addHook('onClose', async () => {
+    await drainer.stop();
+  });
+  app.decorate('services', services);
   await app.ready();
   return app;
 }

@@ -1,5 +1,6 @@
-// Turns a validated batch into stored signals: corrects the sender's clock,
-// refuses what is too far in the future or too old, and reports per signal.
+// Turns a validated batch into an acknowledged one: corrects the sender's
+// clock, refuses what is too far in the future or too old, reports per signal,
+// and keeps the rest durably in the inbox.
 import { localDay } from '../../shared/days.ts';
 import type { IngestResult, SignalBatch, SignalRejection } from '../../shared/signal.ts';
 import type { IngestItem, Store } from '../store/store.ts';
@@ -38,12 +39,8 @@ export async function ingestBatch(
     if (at < now - limits.maxSignalAgeMs) return void rejected.push({ index, id: s.id, reason: 'too_old' });
     items.push({ id: s.id, course: s.course ?? '', user: s.user, day: localDay(at, tz), at, kind: s.kind, activeMs: s.activeMs ?? 0 });
   });
-  const { stored, duplicates } = items.length ? await store.ingest(ctx.tenant.id, items, now, ctx.classify) : { stored: new Set<string>(), duplicates: new Set<string>() };
-  return {
-    acknowledged: [...stored, ...duplicates],
-    stored: stored.size,
-    duplicates: items.length - stored.size,
-    rejected,
-    clockOffsetMs: offset,
-  };
+  // Acknowledged once durably in the inbox; the drainer dedupes and folds it into rollups.
+  if (items.length) await store.appendInbox(ctx.tenant.id, items, now);
+  const acknowledged = [...new Set(items.map((i) => i.id))];
+  return { acknowledged, accepted: acknowledged.length, rejected, clockOffsetMs: offset };
 }

@@ -5,7 +5,7 @@ import { buildApp } from './app.ts';
 import { MODULES } from './modules.ts';
 
 const config = loadConfig();
-const store = await openStore(config);
+const store = await openStore(config, 'server');
 const app = await buildApp({ store, config, modules: MODULES });
 
 // Dedupe ids are needed only as long as a signal could still be accepted.

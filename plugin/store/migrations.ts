@@ -228,6 +228,22 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
+/** The inbox of acknowledged batches: in the main database on PostgreSQL, in its own file on SQLite. */
+export async function createInbox(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('inbox')
+    .ifNotExists()
+    .addColumn('tenant', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('received_at', ms, (c) => c.notNull())
+    .addColumn('items', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('inbox_pk', ['tenant', 'id'])
+    .$call((b) => clustered(db, b))
+    .execute();
+  await db.schema.createIndex('inbox_order').ifNotExists().on('inbox').columns(['received_at', 'id']).execute();
+}
+
 const ALL_MIGRATIONS: Migration[] = [...MIGRATIONS, ...LTI_MIGRATIONS, ...DASHBOARD_MIGRATIONS];
 
 export async function migrate(db: Kysely<Database>): Promise<string[]> {

@@ -305,7 +305,26 @@ export interface ActivityRow {
 export async function activityByCourseDay(
   store: SqlStore,
   tenant: string,
-  f: { schools: string[] | null; school?: string },
+  f: { schools: string[] | null; school?: string; /** Only these courses: lets the store seek by its key instead of scanning. */ courses?: string[] },
+  from: number,
+  to: number,
+  required: (day: number) => number,
+  loggedInRule: boolean,
+): Promise<ActivityRow[]> {
+  if (f.courses) {
+    // Rows group by course, so course chunks partition the answer exactly.
+    const out: ActivityRow[] = [];
+    const courses = [...new Set(f.courses)].sort();
+    for (const part of chunks(courses)) out.push(...(await activityQuery(store, tenant, { ...f, courses: part }, from, to, required, loggedInRule)));
+    return out;
+  }
+  return activityQuery(store, tenant, f, from, to, required, loggedInRule);
+}
+
+async function activityQuery(
+  store: SqlStore,
+  tenant: string,
+  f: { schools: string[] | null; school?: string; courses?: string[] },
   from: number,
   to: number,
   required: (day: number) => number,
@@ -335,6 +354,7 @@ export async function activityByCourseDay(
     .where('r.day', '>=', from)
     .where('r.day', '<=', to)
     .where('r.signals', '>', 0);
+  if (f.courses) q = f.courses.length ? q.where('r.course', 'in', f.courses) : q.where(never);
   if (f.schools) q = f.schools.length ? q.where(schoolOf, 'in', f.schools) : q.where(never);
   if (f.school) q = q.where(schoolOf, '=', f.school);
   const rows = await q

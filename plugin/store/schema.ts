@@ -84,6 +84,15 @@ export interface SignalSeenRow {
   received_at: number;
 }
 
+/** Acknowledged batches not yet folded into rollups. */
+export interface InboxRow {
+  tenant: string;
+  id: string; // time-ordered
+  received_at: number;
+  items: string; // JSON of IngestItem tuples
+  count: number;
+}
+
 export interface RollupRow {
   tenant: string;
   course: string; // '' when the signal named no course
@@ -182,6 +191,7 @@ export interface Database {
   calendars: CalendarRow;
   credentials: CredentialRow;
   signal_seen: SignalSeenRow;
+  inbox: InboxRow;
   rollups: RollupRow;
   summaries: SummaryRow;
   flags: FlagRow;

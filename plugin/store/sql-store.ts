@@ -33,8 +33,9 @@ import type {
 type Db = Kysely<Database>;
 type Tx = Transaction<Database> | Db;
 
-// Keeps every statement well under SQLite's and PostgreSQL's bound-parameter limits.
-const CHUNK = 400;
+// A whole ingest batch (1000 signals × 16 columns) fits one statement, well
+// under SQLite's (32,766) and PostgreSQL's (65,535) bound-parameter limits.
+const CHUNK = 1000;
 function* chunks<T>(items: T[], size = CHUNK): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
@@ -109,10 +110,15 @@ export class SqlStore implements Store {
     readonly db: Db,
     readonly engine: Engine,
     private readonly onClose: () => Promise<void> = async () => {},
+    /** Where acknowledged batches wait: the main database unless it is a separate file. */
+    readonly inboxDb: Db = db,
+    /** The embedded store's folder, so a drain worker can open its own connections. */
+    readonly dataDir: string | null = null,
   ) {}
 
   async close(): Promise<void> {
     await this.db.destroy();
+    if (this.inboxDb !== this.db) await this.inboxDb.destroy();
     await this.onClose();
   }
 
@@ -348,6 +354,11 @@ export class SqlStore implements Store {
   // ---- signals ----
 
   async ingest(tenant: string, items: IngestItem[], receivedAt: number, classify: DayClassifier) {
+    return this.db.transaction().execute((trx) => this.foldIn(trx, tenant, items, receivedAt, classify));
+  }
+
+  /** Dedupe by id, then fold the new signals into rollups and summaries, inside the caller's transaction. */
+  private async foldIn(trx: Tx, tenant: string, items: IngestItem[], receivedAt: number, classify: DayClassifier) {
     const stored = new Set<string>();
     const duplicates = new Set<string>();
     // A batch may carry the same id twice; only its first copy can be new.
@@ -356,26 +367,89 @@ export class SqlStore implements Store {
       if (unique.has(it.id)) duplicates.add(it.id);
       else unique.set(it.id, it);
     }
-    await this.db.transaction().execute(async (trx) => {
-      const fresh: IngestItem[] = [];
-      for (const part of chunks([...unique.values()])) {
-        const inserted = await trx
-          .insertInto('signal_seen')
-          .values(part.map((it) => ({ tenant, id: it.id, received_at: receivedAt })))
-          .onConflict((oc) => oc.columns(['tenant', 'id']).doNothing())
-          .returning('id')
-          .execute();
-        const got = new Set(inserted.map((r) => r.id));
-        for (const it of part) {
-          if (got.has(it.id)) {
-            stored.add(it.id);
-            fresh.push(it);
-          } else duplicates.add(it.id);
-        }
+    const fresh: IngestItem[] = [];
+    for (const part of chunks([...unique.values()])) {
+      const inserted = await trx
+        .insertInto('signal_seen')
+        .values(part.map((it) => ({ tenant, id: it.id, received_at: receivedAt })))
+        .onConflict((oc) => oc.columns(['tenant', 'id']).doNothing())
+        .returning('id')
+        .execute();
+      const got = new Set(inserted.map((r) => r.id));
+      for (const it of part) {
+        if (got.has(it.id)) {
+          stored.add(it.id);
+          fresh.push(it);
+        } else duplicates.add(it.id);
       }
-      if (fresh.length) await this.applyToRollups(trx, tenant, fresh, classify);
-    });
+    }
+    if (fresh.length) await this.applyToRollups(trx, tenant, fresh, classify);
     return { stored, duplicates };
+  }
+
+  async appendInbox(tenant: string, items: IngestItem[], receivedAt: number): Promise<void> {
+    // Tuples, not objects: the inbox row is written on every request and read once.
+    const tuples = items.map((it) => [it.id, it.course, it.user, it.day, it.at, it.kind, it.activeMs]);
+    await this.inboxDb.insertInto('inbox').values({ tenant, id: auditId(receivedAt), received_at: receivedAt, items: JSON.stringify(tuples), count: items.length }).execute();
+  }
+
+  async inboxTenants(limit: number): Promise<string[]> {
+    const rows = await this.inboxDb.selectFrom('inbox').select('tenant').groupBy('tenant').orderBy((eb) => eb.fn.min('received_at')).limit(limit).execute();
+    return rows.map((r) => r.tenant);
+  }
+
+  async drainInbox(classifiers: Map<string, DayClassifier>, maxSignals: number) {
+    const tenants = [...classifiers.keys()];
+    if (!tenants.length) return { batches: 0, signals: 0, stored: 0, duplicates: 0 };
+    if (this.inboxDb === this.db) {
+      // One transaction claims, folds and removes; several servers each claim batches the others have not.
+      return this.db.transaction().execute(async (trx) => {
+        let q = trx.selectFrom('inbox').select(['tenant', 'id', 'received_at', 'items', 'count']).where('tenant', 'in', tenants).orderBy('received_at').orderBy('id').limit(2000);
+        if (this.engine === 'postgres') q = q.forUpdate().skipLocked();
+        const claimed = takeUpTo(await q.execute(), maxSignals);
+        const r = await this.foldBatches(trx, claimed, classifiers);
+        await this.deleteBatches(trx, claimed);
+        return r;
+      });
+    }
+    // The inbox is another file: fold and commit first, then remove. A crash in
+    // between folds the batches again, and the dedupe by signal id absorbs that.
+    const claimed = takeUpTo(
+      await this.inboxDb.selectFrom('inbox').select(['tenant', 'id', 'received_at', 'items', 'count']).where('tenant', 'in', tenants).orderBy('received_at').orderBy('id').limit(2000).execute(),
+      maxSignals,
+    );
+    if (!claimed.length) return { batches: 0, signals: 0, stored: 0, duplicates: 0 };
+    const r = await this.db.transaction().execute((trx) => this.foldBatches(trx, claimed, classifiers));
+    await this.deleteBatches(this.inboxDb, claimed);
+    return r;
+  }
+
+  private async foldBatches(trx: Tx, claimed: InboxBatch[], classifiers: Map<string, DayClassifier>) {
+    let signals = 0;
+    let stored = 0;
+    let duplicates = 0;
+    const byTenant = new Map<string, { items: IngestItem[]; receivedAt: number }>();
+    for (const r of claimed) {
+      signals += r.count;
+      const entry = byTenant.get(r.tenant) ?? { items: [], receivedAt: Number(r.received_at) };
+      for (const [id, course, user, day, at, kind, activeMs] of JSON.parse(r.items) as [string, string, string, number, number, IngestItem['kind'], number][]) {
+        entry.items.push({ id, course, user, day, at, kind, activeMs });
+      }
+      entry.receivedAt = Math.max(entry.receivedAt, Number(r.received_at));
+      byTenant.set(r.tenant, entry);
+    }
+    for (const [tenant, { items, receivedAt }] of byTenant) {
+      const r = await this.foldIn(trx, tenant, items, receivedAt, classifiers.get(tenant)!);
+      stored += r.stored.size;
+      duplicates += items.length - r.stored.size;
+    }
+    return { batches: claimed.length, signals, stored, duplicates };
+  }
+
+  private async deleteBatches(db: Tx, claimed: InboxBatch[]) {
+    const idsByTenant = new Map<string, string[]>();
+    for (const r of claimed) idsByTenant.set(r.tenant, [...(idsByTenant.get(r.tenant) ?? []), r.id]);
+    for (const [tenant, ids] of idsByTenant) for (const part of chunks(ids)) await db.deleteFrom('inbox').where('tenant', '=', tenant).where('id', 'in', part).execute();
   }
 
   private async applyToRollups(trx: Tx, tenant: string, fresh: IngestItem[], classify: DayClassifier): Promise<void> {
@@ -815,6 +889,20 @@ export class SqlStore implements Store {
 }
 
 class ConflictRetry extends Error {}
+
+type InboxBatch = { tenant: string; id: string; received_at: number; items: string; count: number };
+
+/** Whole batches, oldest first, up to about `max` signals (always at least one batch). */
+function takeUpTo(rows: InboxBatch[], max: number): InboxBatch[] {
+  const out: InboxBatch[] = [];
+  let n = 0;
+  for (const r of rows) {
+    if (out.length && n + r.count > max) break;
+    out.push(r);
+    n += r.count;
+  }
+  return out;
+}
 
 function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };

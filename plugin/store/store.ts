@@ -190,6 +190,17 @@ export interface Store {
   revokeCredential(id: string, now: number): Promise<boolean>;
   listCredentials(tenant: string): Promise<Credential[]>;
 
+  /** Durably keeps an acknowledged batch; `drainInbox` folds it into rollups. */
+  appendInbox(tenant: string, items: IngestItem[], receivedAt: number): Promise<void>;
+  /** Tenants with batches waiting, oldest first. */
+  inboxTenants(limit: number): Promise<string[]>;
+  /**
+   * Folds up to `maxSignals` waiting signals of these tenants into rollups and
+   * summaries, deduplicating by signal id, and removes their batches — all in
+   * one transaction. Safe to run from several servers at once.
+   */
+  drainInbox(classifiers: Map<string, DayClassifier>, maxSignals: number): Promise<{ batches: number; signals: number; stored: number; duplicates: number }>;
+  /** Folds signals straight into rollups (seeding and imports; the HTTP path uses the inbox). */
   ingest(tenant: string, items: IngestItem[], receivedAt: number, classify: DayClassifier): Promise<{ stored: Set<string>; duplicates: Set<string> }>;
   pruneSeen(receivedBefore: number): Promise<number>;
   rosterRows(tenant: string, course: string, today: number): Promise<RosterRow[]>;

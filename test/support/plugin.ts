@@ -28,7 +28,7 @@ export interface TestStore {
 export async function freshStore(engine: EngineName): Promise<TestStore> {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'rl-test-'));
-    const store = await openEmbedded(dir);
+    const store = await openEmbedded(dir, { role: 'server' });
     return { store, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
   const url = process.env.TEST_DATABASE_URL;
@@ -58,6 +58,8 @@ export interface RunningPlugin {
   app: App;
   store: Store;
   config: Config;
+  /** Resolves once every acknowledged signal is folded into status. */
+  drain(): Promise<void>;
   /** Issues a credential and returns its bearer token. */
   issue(input: { tenant: string; role: CredentialRole; label?: string; person?: string | null; schools?: string[]; courses?: string[]; ttlMs?: number }): Promise<string>;
   close(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startPlugin(opts: { engine?: EngineName; env?: Record<stri
     app,
     store: t.store,
     config,
+    drain: () => app.services.ingestIdle(),
     issue: async (i) =>
       (await issueCredential(t.store, { tenant: i.tenant, role: i.role, label: i.label ?? `${i.role}-${i.person ?? 'x'}`, person: i.person ?? null, schools: i.schools, courses: i.courses, ttlMs: i.ttlMs ?? 86_400_000 }, (opts.now ?? Date.now)())).token,
     close: async () => {
