@@ -66,6 +66,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_DIST = resolve(process.env.DASHBOARD_DIST || join(here, '..', '..', 'dist', 'dashboard'));
 const DAY_MS = 86_400_000;
 const DIGEST_CHECK_MS = 5 * 60_000;
+const PICTURE_CACHE_MS = 5 * 60_000;
 
 /** The dashboard page's policy: our own scripts, styles and API only. */
 export const DASHBOARD_CSP = [
@@ -117,6 +118,10 @@ export async function dashboardModule(app: App, services: Services): Promise<voi
     }
     return payload;
   });
+
+  // The picture aggregates weeks of activity; a district-wide one takes seconds, so a
+  // view is reused briefly (per server) by everyone with the same scope.
+  const pictureCache = new Map<string, { at: number; picture: Picture }>();
 
   // ---- notifications ----
   services.flagHooks.onRaised((e) => notifyFlagRaised(services, e).then(() => undefined));
@@ -331,7 +336,16 @@ export async function dashboardModule(app: App, services: Services): Promise<voi
     assertSchool(p, req.query.school);
     const ctx = await services.tenantContext(p.tenant);
     const t = services.now();
-    const r = await picture(store, ctx, t, schoolScope(p), { school: req.query.school, weeks: req.query.weeks ?? 8 });
+    const scope = schoolScope(p);
+    const key = JSON.stringify([p.tenant, scope ? [...scope].sort() : null, req.query.school ?? null, req.query.weeks ?? 8, ctx.today(t), ctx.tenant.configVersion]);
+    const hit = pictureCache.get(key);
+    let r: Picture;
+    if (hit && t - hit.at < PICTURE_CACHE_MS) r = hit.picture;
+    else {
+      r = await picture(store, ctx, t, scope, { school: req.query.school, weeks: req.query.weeks ?? 8 });
+      if (pictureCache.size >= 200) pictureCache.delete(pictureCache.keys().next().value!);
+      pictureCache.set(key, { at: t, picture: r });
+    }
     await audit(store, p, 'dashboard.picture.read', 'picture', { school: req.query.school ?? null, students: r.totals.students }, t);
     return r;
   });

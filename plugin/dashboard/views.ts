@@ -327,7 +327,9 @@ export async function picture(store: SqlStore, ctx: TenantContext, now: number, 
     }
   }
   if (last >= firstWeek) {
-    const activity = await activityByCourseDay(store, tenant, { schools: scope, school: opts.school }, firstWeek, last, (d) => requiredEngagedSeconds(cal, d, policy), policy.rule === 'logged_in');
+    // A school's picture reads only its students' courses; a district's reads every course anyway.
+    const courses = scope === null && !opts.school ? undefined : [...courseInfo.keys()];
+    const activity = await activityByCourseDay(store, tenant, { schools: scope, school: opts.school, courses }, firstWeek, last, (d) => requiredEngagedSeconds(cal, d, policy), policy.rule === 'logged_in');
     for (const a of activity) {
       if (!isSchoolDay(cal, a.day)) continue;
       const w = weekIndex(a.day);

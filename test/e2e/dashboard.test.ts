@@ -239,9 +239,12 @@ describe('attendance dashboard in Chromium', () => {
     expect(t.body).toMatchObject({ state: 'resolved', outcome: 'needs_device_or_internet' });
 
     // The link in a notification e-mail opens the same case.
+    await north.goto(`${plugin.url}/dashboard/#/picture`, { waitUntil: 'networkidle0' });
+    await north.waitForSelector('#pic-title');
     await north.goto(`${plugin.url}/dashboard/#/flag/${flagId}`, { waitUntil: 'networkidle0' });
     await north.waitForSelector(`article[data-flag="${flagId}"].focus`);
     expect(await north.$eval('#case-title', (e) => e.textContent)).toBe(studentName);
+    expect(await north.evaluate(() => location.hash)).toBe(`#/case/${student}?flag=${flagId}`);
 
     // And the queue reads it back as resolved.
     await north.goto(`${plugin.url}/dashboard/#/queue?state=resolved`, { waitUntil: 'networkidle0' });
@@ -251,9 +254,12 @@ describe('attendance dashboard in Chromium', () => {
 
   it('bulk-assigns from the queue', async () => {
     await north.goto(`${plugin.url}/dashboard/#/queue?assignee=none`, { waitUntil: 'networkidle0' });
-    await north.waitForSelector('table.queue tbody tr');
+    // The hash change keeps the page; wait until the table shows the unassigned cases.
+    await north.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('table.queue tbody tr')];
+      return rows.length >= 2 && rows.every((r) => r.children[6]?.textContent === 'Unassigned');
+    });
     const before = await north.$$eval('table.queue tbody tr', (rows) => rows.length);
-    expect(before).toBeGreaterThanOrEqual(2);
     await north.click('table.queue thead input[type=checkbox]');
     await north.waitForSelector('.bulkbar');
     await north.select('#bulk-to', 'Lee Okafor');
@@ -276,7 +282,7 @@ describe('attendance dashboard in Chromium', () => {
     const northStudents = new Set(district.courses.filter((c) => c.school === 'sch-north').flatMap((c) => c.students));
 
     await north.goto(`${plugin.url}/dashboard/#/lists/never-logged-in`, { waitUntil: 'networkidle0' });
-    await north.waitForSelector('table.data tbody tr');
+    await north.waitForFunction(() => /^Never logged in: \d+ enrollments?$/.test(document.querySelector('h2.count')?.textContent ?? ''));
     const shown = await north.$$eval('table.data tbody th .muted', (els) => els.map((e) => (e.textContent ?? '').replace(/^S/, '')));
     await north.screenshot({ path: join(SHOTS, 'dashboard-lists.png') });
     const never = await download(north, /^never-logged-in-.*\.csv$/);
