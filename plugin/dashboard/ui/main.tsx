@@ -37,7 +37,7 @@ function SignIn({ onSignedIn, initialError }: { onSignedIn: (s: DashSession) => 
         <h1 id="signin-title">RosterLens attendance</h1>
         <p>Sign in with the attendance-staff or admin credential your district admin gave you. It starts with <code>rl_</code>.</p>
         <label for="token">Credential</label>
-        <input id="token" name="token" type="password" autocomplete="off" spellcheck={false} required value={token} onInput={(e) => setToken(e.currentTarget.value)} aria-describedby="signin-help" aria-invalid={error ? true : undefined} />
+        <input id="token" name="token" type="password" autoFocus autocomplete="off" spellcheck={false} required value={token} onInput={(e) => setToken(e.currentTarget.value)} aria-describedby="signin-help" aria-invalid={error ? true : undefined} />
         {error && (
           <p class="error" role="alert" id="signin-error">
             {error}
