@@ -2,16 +2,18 @@
 // its settings in its own folder; `vite build --mode <target>` picks one and
 // `npm run build` builds them all. Vitest reads its projects from here too.
 import { defineConfig, type UserConfig } from 'vite';
+import { tsImport } from 'tsx/esm/api';
 
-const targets: Record<string, () => Promise<UserConfig>> = {
-  extension: async () => (await import('./extension/vite.target.ts')).default,
-  beacon: async () => (await import('./plugin/beacon/vite.target.ts')).default,
-  dashboard: async () => (await import('./plugin/dashboard/vite.target.ts')).default,
+const targets: Record<string, string> = {
+  extension: './extension/vite.target.ts',
+  beacon: './plugin/beacon/vite.target.ts',
+  dashboard: './plugin/dashboard/vite.target.ts',
 };
 
 export default defineConfig(async ({ mode }) => {
-  const target = targets[mode];
-  const build: UserConfig = target ? await target() : {};
+  const file = targets[mode];
+  // Loaded at run time (tsx transpiles it), so building or testing one part never needs another part's config.
+  const build: UserConfig = file ? ((await tsImport(new URL(file, import.meta.url).href, import.meta.url)) as { default: UserConfig }).default : {};
   return {
     ...build,
     test: {

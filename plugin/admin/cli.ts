@@ -15,6 +15,7 @@ import { ImportRejected } from '../sources/csv-rows.ts';
 import { Policy } from '../../shared/policy.ts';
 import { dayFromIso, localDay } from '../../shared/days.ts';
 import { seedDemoDistrict } from './seed.ts';
+import { addDeployment, createRegistrationLink, grantLtiStaff, listPlatforms, registerPlatformManually, revokeLtiStaff, rotateToolKeys, syncCourse } from '../sources/lti/index.ts';
 
 const HELP = `RosterLens admin
 
@@ -38,6 +39,20 @@ Usage: npm run admin -- <command> [options]
   rebuild-status --tenant ID                recompute day counts (after a bulk fix)
   export-audit --tenant ID [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format csv|jsonl] [--out FILE]
   seed-demo [--tenant demo]                 a sample district for trying RosterLens
+
+LTI 1.3 (see README, "LTI 1.3"):
+  lti-registration-link [--tenant ID] [--name NAME --tz ZONE --origin URL] [--days 7]
+                                            a one-use Dynamic Registration URL to paste into the LMS
+  lti-register --tenant ID --issuer URL --client-id ID --auth-url URL --jwks-url URL
+               [--token-url URL] [--deployments ID,ID] [--native-ids custom|sub]
+                                            manual registration where the LMS has no dynamic registration
+  lti-add-deployment --platform ID --deployment ID
+  lti-platforms [--tenant ID]
+  lti-rotate-keys                           new tool signing key; the old one stays published for a grace period
+  lti-grant-staff --tenant ID --person LMS_USER_ID --role staff|admin [--schools ID,ID]
+  lti-revoke-staff --tenant ID --person LMS_USER_ID
+  lti-sync-course --tenant ID --course LMS_COURSE_ID [--full]
+                                            refresh a course's roster from Names and Role Provisioning now
 `;
 
 const ROLES: CredentialRole[] = ['teacher', 'staff', 'admin', 'ingest', 'beacon'];
@@ -45,7 +60,7 @@ const DEFAULT_DAYS: Record<CredentialRole, number> = { teacher: 180, staff: 180,
 
 class UsageError extends Error {}
 
-function need(v: Record<string, string | boolean | undefined>, name: string): string {
+function need(v: Record<string, unknown>, name: string): string {
   const x = v[name];
   if (typeof x !== 'string' || !x) throw new UsageError(`--${name} is required`);
   return x;
@@ -74,13 +89,13 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command ? 0 : 2;
   }
-  const { values: v } = parseArgs({
-    args: rest,
-    strict: true,
-    options: Object.fromEntries(
-      ['id', 'name', 'lms', 'origin', 'tz', 'tenant', 'dir', 'file', 'start', 'end', 'default-minutes', 'rule', 'engaged-fraction', 'course-minutes', 'partial-weight', 'tiers', 'not-seen-days', 'day-minutes', 'role', 'label', 'person', 'schools', 'days', 'from', 'to', 'format', 'out'].map((o) => [o, { type: 'string' as const }]),
-    ),
-  });
+  const options: Record<string, { type: 'string' | 'boolean' }> = { full: { type: 'boolean' } };
+  for (const o of [
+    ...['id', 'name', 'lms', 'origin', 'tz', 'tenant', 'dir', 'file', 'start', 'end', 'default-minutes', 'rule', 'engaged-fraction', 'course-minutes', 'partial-weight', 'tiers', 'not-seen-days', 'day-minutes', 'role', 'label', 'person', 'schools', 'days', 'from', 'to', 'format', 'out'],
+    ...['issuer', 'client-id', 'auth-url', 'jwks-url', 'token-url', 'deployments', 'native-ids', 'platform', 'deployment', 'course'],
+  ]) options[o] = { type: 'string' };
+  const parsed = parseArgs({ args: rest, strict: true, options });
+  const v = parsed.values as Record<string, string | undefined> & { full?: boolean };
   const config = loadConfig();
   const store = await openStore(config);
   const now = Date.now();
@@ -210,6 +225,71 @@ async function run(argv: string[]): Promise<number> {
       case 'seed-demo': {
         const d = await seedDemoDistrict(store, { tenant: v.tenant ?? 'demo' });
         console.log(`seeded tenant ${d.tenant}: ${d.courses.length} courses, ${d.courses.reduce((n, c) => n + c.students.length, 0)} students`);
+        return 0;
+      }
+      case 'lti-registration-link': {
+        const link = await createRegistrationLink(store, config.publicUrl, { tenant: v.tenant, tenantName: v.name, timeZone: v.tz, lmsOrigin: v.origin, ttlMs: (num(v.days, 'days') ?? 7) * 86_400_000 }, now);
+        await audit(store, v.tenant ?? '-', 'lti.registration_link', 'lti', { expires: new Date(link.expiresAt).toISOString() });
+        console.log(link.url);
+        console.error(`paste it into the LMS's LTI dynamic registration; it works once, until ${new Date(link.expiresAt).toISOString().slice(0, 16)}Z`);
+        return 0;
+      }
+      case 'lti-register': {
+        const tenant = need(v, 'tenant');
+        const nativeIds = v['native-ids'];
+        if (nativeIds && nativeIds !== 'custom' && nativeIds !== 'sub') throw new UsageError('--native-ids must be custom or sub');
+        const p = await registerPlatformManually(store, {
+          tenant,
+          issuer: need(v, 'issuer'),
+          clientId: need(v, 'client-id'),
+          authUrl: need(v, 'auth-url'),
+          jwksUrl: need(v, 'jwks-url'),
+          tokenUrl: v['token-url'] ?? null,
+          deploymentIds: (v.deployments ?? '').split(',').map((d) => d.trim()).filter(Boolean),
+          nativeIds: nativeIds as 'custom' | 'sub' | undefined,
+        }, now);
+        await audit(store, tenant, 'lti.register', `platform:${p.id}`, { issuer: p.issuer, clientId: p.clientId });
+        console.log(`registered platform ${p.id} (${p.issuer}, client ${p.clientId}, ${p.deployments.length} deployment(s))`);
+        return 0;
+      }
+      case 'lti-add-deployment': {
+        await addDeployment(store, need(v, 'platform'), need(v, 'deployment'), now);
+        console.log('added');
+        return 0;
+      }
+      case 'lti-platforms': {
+        for (const p of await listPlatforms(store, v.tenant)) console.log(`${p.id}\t${p.tenant}\t${p.issuer}\t${p.clientId}\t${p.registeredVia}\t${p.deployments.join(',')}`);
+        return 0;
+      }
+      case 'lti-rotate-keys': {
+        const r = await rotateToolKeys(store, now);
+        console.log(`new signing key ${r.kid}; retiring ${r.retired.join(', ') || 'none'}; removed ${r.deleted} expired key(s)`);
+        return 0;
+      }
+      case 'lti-grant-staff': {
+        const tenant = need(v, 'tenant');
+        const role = need(v, 'role');
+        if (role !== 'staff' && role !== 'admin') throw new UsageError('--role must be staff or admin');
+        const schools = (v.schools ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        if (role === 'staff' && !schools.length) throw new UsageError('staff need --schools');
+        await grantLtiStaff(store, tenant, need(v, 'person'), { role, schools }, now);
+        await audit(store, tenant, 'lti.grant_staff', `person:${v.person}`, { role, schools });
+        console.log('granted');
+        return 0;
+      }
+      case 'lti-revoke-staff': {
+        const tenant = need(v, 'tenant');
+        const done = await revokeLtiStaff(store, tenant, need(v, 'person'));
+        await audit(store, tenant, 'lti.revoke_staff', `person:${v.person}`, null);
+        console.log(done ? 'revoked' : 'there was no grant');
+        return 0;
+      }
+      case 'lti-sync-course': {
+        const tenant = need(v, 'tenant');
+        const t = await store.getTenant(tenant);
+        if (!t) throw new UsageError('no such tenant');
+        const r = await syncCourse(store, tenant, need(v, 'course'), { now, today: localDay(now, t.timeZone), full: v.full === true });
+        console.log(JSON.stringify(r, null, 2));
         return 0;
       }
       default:
