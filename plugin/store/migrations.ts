@@ -157,6 +157,20 @@ export const MIGRATIONS: Migration[] = [
         .execute();
 
       await db.schema
+        .createTable('course_days')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('course', 'text', (c) => c.notNull())
+        .addColumn('day', 'integer', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('present', 'integer', (c) => c.notNull())
+        .addColumn('partial', 'integer', (c) => c.notNull())
+        .addColumn('engaged_s', ms, (c) => c.notNull())
+        .addPrimaryKeyConstraint('course_days_pk', ['tenant', 'course', 'day'])
+        .$call((b) => clustered(db, b))
+        .execute();
+      await db.schema.createIndex('course_days_day').on('course_days').columns(['tenant', 'day']).execute();
+
+      await db.schema
         .createTable('flags')
         .addColumn('tenant', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())

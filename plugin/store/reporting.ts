@@ -298,77 +298,42 @@ export interface ActivityRow {
 }
 
 /**
- * Enrolled students' activity per course and day in [from, to]. `required` gives
- * the engaged seconds that make a day present (it differs on short days);
- * `loggedInRule` counts any signal as present.
+ * Students' activity per course and day in [from, to], from the course_days
+ * aggregate the ingest drain keeps (teachers excluded; present and partial
+ * under the policy in force when the signals were folded, recomputed on a
+ * policy or calendar change). `required` and `loggedInRule` are kept for the
+ * callers' sake: the aggregate already applied them.
  */
 export async function activityByCourseDay(
   store: SqlStore,
   tenant: string,
-  f: { schools: string[] | null; school?: string; /** Only these courses: lets the store seek by its key instead of scanning. */ courses?: string[] },
+  f: { schools: string[] | null; school?: string; /** Only these courses: lets the store seek by its key. */ courses?: string[] },
   from: number,
   to: number,
-  required: (day: number) => number,
-  loggedInRule: boolean,
-): Promise<ActivityRow[]> {
-  if (f.courses) {
-    // Rows group by course, so course chunks partition the answer exactly.
-    const out: ActivityRow[] = [];
-    const courses = [...new Set(f.courses)].sort();
-    for (const part of chunks(courses)) out.push(...(await activityQuery(store, tenant, { ...f, courses: part }, from, to, required, loggedInRule)));
-    return out;
-  }
-  return activityQuery(store, tenant, f, from, to, required, loggedInRule);
-}
-
-async function activityQuery(
-  store: SqlStore,
-  tenant: string,
-  f: { schools: string[] | null; school?: string; courses?: string[] },
-  from: number,
-  to: number,
-  required: (day: number) => number,
-  loggedInRule: boolean,
+  _required?: (day: number) => number,
+  _loggedInRule?: boolean,
 ): Promise<ActivityRow[]> {
   const db = dashDb(store);
-  // One threshold per distinct value: a CASE over a handful of day lists.
-  const byThreshold = new Map<number, number[]>();
-  for (let d = from; d <= to; d++) {
-    const t = required(d);
-    const list = byThreshold.get(t) ?? [];
-    list.push(d);
-    byThreshold.set(t, list);
-  }
-  const branches = [...byThreshold].map(([t, days]) => sql`WHEN r.day IN (${sql.join(days)}) THEN ${t}`);
-  const threshold = branches.length ? sql`CASE ${sql.join(branches, sql` `)} ELSE 0 END` : sql`0`;
-  const presentExpr = loggedInRule
-    ? sql<number>`SUM(CASE WHEN r.signals > 0 THEN 1 ELSE 0 END)`
-    : sql<number>`SUM(CASE WHEN r.signals > 0 AND (r.check_ins > 0 OR r.submissions > 0 OR r.live > 0 OR r.engaged_s >= ${threshold}) THEN 1 ELSE 0 END)`;
-  const schoolOf = sql<string | null>`COALESCE(p.school, c.school)`;
-  let q = db
-    .selectFrom('rollups as r')
-    .innerJoin('enrollments as e', (j) => j.onRef('e.tenant', '=', 'r.tenant').onRef('e.course', '=', 'r.course').onRef('e.person', '=', 'r.user').on('e.role', '=', 'student'))
-    .leftJoin('courses as c', (j) => j.onRef('c.tenant', '=', 'e.tenant').onRef('c.id', '=', 'e.course'))
-    .leftJoin('people as p', (j) => j.onRef('p.tenant', '=', 'e.tenant').onRef('p.id', '=', 'e.person'))
-    .where('r.tenant', '=', tenant)
-    .where('r.day', '>=', from)
-    .where('r.day', '<=', to)
-    .where('r.signals', '>', 0);
-  if (f.courses) q = f.courses.length ? q.where('r.course', 'in', f.courses) : q.where(never);
-  if (f.schools) q = f.schools.length ? q.where(schoolOf, 'in', f.schools) : q.where(never);
-  if (f.school) q = q.where(schoolOf, '=', f.school);
-  const rows = await q
-    .select([
-      'r.course',
-      'r.day',
-      schoolOf.as('school'),
-      (eb) => eb.fn.countAll().as('active'),
-      presentExpr.as('present'),
-      (eb) => eb.fn.sum<number>('r.engaged_s').as('engaged'),
-    ])
-    .groupBy(['r.course', 'r.day', schoolOf])
-    .execute();
-  return rows.map((r) => ({ course: r.course, school: r.school ?? null, day: Number(r.day), active: Number(r.active), present: Number(r.present), engagedSeconds: Number(r.engaged ?? 0) }));
+  const out: ActivityRow[] = [];
+  const run = async (courses: string[] | null) => {
+    let q = db
+      .selectFrom('course_days as d')
+      .leftJoin('courses as c', (j) => j.onRef('c.tenant', '=', 'd.tenant').onRef('c.id', '=', 'd.course'))
+      .select(['d.course', 'd.day', 'c.school', 'd.active', 'd.present', 'd.engaged_s'])
+      .where('d.tenant', '=', tenant)
+      .where('d.day', '>=', from)
+      .where('d.day', '<=', to)
+      .where('d.active', '>', 0);
+    if (courses) q = q.where('d.course', 'in', courses);
+    if (f.schools) q = f.schools.length ? q.where('c.school', 'in', f.schools) : q.where(never);
+    if (f.school) q = q.where('c.school', '=', f.school);
+    for (const r of await q.execute()) {
+      out.push({ course: r.course, school: r.school ?? null, day: Number(r.day), active: Number(r.active), present: Number(r.present), engagedSeconds: Number(r.engaged_s) });
+    }
+  };
+  if (f.courses) for (const part of chunks([...new Set(f.courses)].sort())) await run(part);
+  else await run(null);
+  return out;
 }
 
 // ---- reference data ----

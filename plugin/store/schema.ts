@@ -112,6 +112,17 @@ export interface RollupRow {
   last_at: number;
 }
 
+/** Per course and day: how many students were active, present, partial, and their engaged time (teachers excluded). */
+export interface CourseDayRow {
+  tenant: string;
+  course: string;
+  day: number;
+  active: number;
+  present: number;
+  partial: number;
+  engaged_s: number;
+}
+
 export interface SummaryRow {
   tenant: string;
   course: string;
@@ -194,6 +205,7 @@ export interface Database {
   inbox: InboxRow;
   rollups: RollupRow;
   summaries: SummaryRow;
+  course_days: CourseDayRow;
   flags: FlagRow;
   flag_raisers: FlagRaiserRow;
   flag_events: FlagEventRow;

@@ -473,6 +473,10 @@ export class SqlStore implements Store {
 
     type Sum = { course: string; user: string; present: number; partial: number; first: number; last: number; lastDay: number };
     const sums = new Map<string, Sum>();
+    type CourseDay = { course: string; day: number; active: number; present: number; partial: number; engaged: number };
+    const courseDays = new Map<string, CourseDay>();
+    // Teachers' own visits to their course are not student activity.
+    const teachers = await this.teachersOf(trx, tenant, [...new Set([...deltas.values()].map((d) => d.course))]);
     for (const part of chunks([...deltas.values()])) {
       const after = await trx
         .insertInto('rollups')
@@ -501,6 +505,18 @@ export class SqlStore implements Store {
         }
         s.present += change.present;
         s.partial += change.partial;
+        if (a.course !== '' && !teachers.has(`${a.course}\u0000${a.user}`)) {
+          const ckey = `${a.course}\u0000${a.day}`;
+          let cd = courseDays.get(ckey);
+          if (!cd) {
+            cd = { course: a.course, day: Number(a.day), active: 0, present: 0, partial: 0, engaged: 0 };
+            courseDays.set(ckey, cd);
+          }
+          cd.active += before.signals === 0 && Number(a.signals) > 0 ? 1 : 0;
+          cd.present += change.present;
+          cd.partial += change.partial;
+          cd.engaged += d.engaged_s;
+        }
         s.first = Math.min(s.first, d.first_at);
         s.last = Math.max(s.last, d.last_at);
         s.lastDay = Math.max(s.lastDay, d.day);
@@ -518,6 +534,33 @@ export class SqlStore implements Store {
             first_at: this.least(eb.ref('summaries.first_at'), eb.ref('excluded.first_at')),
             last_at: this.greatest(eb.ref('summaries.last_at'), eb.ref('excluded.last_at')),
             last_day: this.greatest(eb.ref('summaries.last_day'), eb.ref('excluded.last_day')),
+          })),
+        )
+        .execute();
+    }
+    await this.addCourseDays(trx, tenant, [...courseDays.values()]);
+  }
+
+  private async teachersOf(trx: Tx, tenant: string, courses: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(courses.filter((c) => c !== ''))) {
+      const rows = await trx.selectFrom('enrollments').select(['course', 'person']).where('tenant', '=', tenant).where('course', 'in', part).where('role', '=', 'teacher').execute();
+      for (const r of rows) out.add(`${r.course}\u0000${r.person}`);
+    }
+    return out;
+  }
+
+  private async addCourseDays(trx: Tx, tenant: string, rows: { course: string; day: number; active: number; present: number; partial: number; engaged: number }[]): Promise<void> {
+    for (const part of chunks(rows)) {
+      await trx
+        .insertInto('course_days')
+        .values(part.map((c) => ({ tenant, course: c.course, day: c.day, active: c.active, present: c.present, partial: c.partial, engaged_s: c.engaged })))
+        .onConflict((oc) =>
+          oc.columns(['tenant', 'course', 'day']).doUpdateSet((eb) => ({
+            active: eb(eb.ref('course_days.active'), '+', eb.ref('excluded.active')),
+            present: eb(eb.ref('course_days.present'), '+', eb.ref('excluded.present')),
+            partial: eb(eb.ref('course_days.partial'), '+', eb.ref('excluded.partial')),
+            engaged_s: eb(eb.ref('course_days.engaged_s'), '+', eb.ref('excluded.engaged_s')),
           })),
         )
         .execute();
@@ -573,6 +616,8 @@ export class SqlStore implements Store {
     let n = 0;
     await this.db.transaction().execute(async (trx) => {
       const counts = new Map<string, { present: number; partial: number }>();
+      const teachers = new Set((await trx.selectFrom('enrollments').select(['course', 'person']).where('tenant', '=', tenant).where('role', '=', 'teacher').execute()).map((r) => `${r.course}\u0000${r.person}`));
+      const courseDays = new Map<string, { course: string; day: number; active: number; present: number; partial: number; engaged: number }>();
       // Stream in key order so memory holds one page of rollups, not a year of them.
       let after: { course: string; user: string; day: number } | null = null;
       for (;;) {
@@ -603,6 +648,15 @@ export class SqlStore implements Store {
           s.present += c.present;
           s.partial += c.partial;
           counts.set(key, s);
+          if (r.course !== '' && !teachers.has(key) && r.signals > 0) {
+            const ckey = `${r.course}\u0000${r.day}`;
+            const cd = courseDays.get(ckey) ?? { course: r.course, day: r.day, active: 0, present: 0, partial: 0, engaged: 0 };
+            cd.active += 1;
+            cd.present += c.present;
+            cd.partial += c.partial;
+            cd.engaged += r.engaged_s;
+            courseDays.set(ckey, cd);
+          }
         }
         const last = page[page.length - 1]!;
         after = { course: last.course, user: last.user, day: last.day };
@@ -618,6 +672,8 @@ export class SqlStore implements Store {
           .execute();
         n++;
       }
+      await trx.deleteFrom('course_days').where('tenant', '=', tenant).execute();
+      await this.addCourseDays(trx, tenant, [...courseDays.values()]);
     });
     return n;
   }
