@@ -2,6 +2,7 @@
 // by the shared pure functions, plus the counts the class summary shows.
 import { isoFromDay } from '../../shared/days.ts';
 import { computeStatus } from '../../shared/status.ts';
+import { isSchoolDay } from '../../shared/calendar.ts';
 import type { RosterStatus, StudentStatus } from '../../shared/api.ts';
 import type { FlagRecord, Store } from '../store/store.ts';
 import type { TenantContext } from './tenant-context.ts';
@@ -54,7 +55,7 @@ export async function rosterStatus(store: Store, ctx: TenantContext, course: str
   return {
     course,
     today: isoFromDay(today),
-    schoolDay: students.length ? students.some((s) => s.today.state !== 'not_school_day') : true,
+    schoolDay: isSchoolDay(ctx.calendar, today),
     generatedAt: new Date(now).toISOString(),
     rule: ctx.tenant.policy.rule,
     notSeenAlertDays: ctx.tenant.policy.notSeenAlertDays,
