@@ -8,3 +8,6 @@ import { dashboardModule } from '../dashboard/routes.ts';
 MODULES.push(dashboardModule);
 import { ltiModule } from '../sources/lti/module.ts';
 MODULES.push(ltiModule);
+import { xapiModule } from '../sources/xapi.ts';
+import { caliperModule } from '../sources/caliper.ts';
+MODULES.push(xapiModule, caliperModule);
