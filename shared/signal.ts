@@ -26,6 +26,13 @@ export const SIGNAL_LIMITS = {
   maxActiveMs: 15 * 60 * 1000,
 } as const;
 
+/**
+ * An RFC 3339 instant with seconds and a zone (2026-11-23T14:05:09.120Z). A
+ * pattern rather than the date-time format: it is checked for every signal,
+ * and the server's Date.parse then refuses impossible dates.
+ */
+export const Instant = Type.String({ maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$' });
+
 /** LMS ids are opaque strings; this keeps them printable and short without guessing their format. */
 export const LmsId = Type.String({ minLength: 1, maxLength: SIGNAL_LIMITS.maxRefLength, pattern: '^[\\x21-\\x7E]+$' });
 
@@ -34,7 +41,7 @@ export const SignalIn = Type.Object(
     id: Type.String({ minLength: 8, maxLength: SIGNAL_LIMITS.maxIdLength, pattern: '^[A-Za-z0-9._:~-]+$' }),
     course: Type.Optional(Type.Union([LmsId, Type.Null()])),
     user: LmsId,
-    at: Type.String({ format: 'date-time', maxLength: 40 }),
+    at: Instant,
     kind: Type.Enum(SIGNAL_KINDS),
     activeMs: Type.Optional(Type.Integer({ minimum: 0, maximum: SIGNAL_LIMITS.maxActiveMs })),
     source: Type.Optional(Type.Enum(SIGNAL_SOURCES)),
@@ -47,7 +54,7 @@ export const SignalBatch = Type.Object(
   {
     signals: Type.Array(SignalIn, { minItems: 1, maxItems: SIGNAL_LIMITS.maxBatch }),
     /** The sender's clock when it sent the batch; lets the server correct a skewed device clock. */
-    sentAt: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+    sentAt: Type.Optional(Instant),
   },
   { additionalProperties: false },
 );

@@ -92,8 +92,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
 
   const onDrainError = (err: Error) => app.log.error({ err: { type: err.name, message: err.message } }, 'ingest drain failed; batches stay in the inbox and are retried');
-  // The embedded store folds in a low-priority process; PostgreSQL's work happens in the database, so in-process is enough.
-  const drainer: Drainer = store instanceof SqlStore && store.dataDir ? new ProcessDrainer(store.dataDir, onDrainError) : new IngestDrainer(store, tenants, onDrainError);
+  // Folding runs in a low-priority process beside the server; a store opened some other way folds in-process.
+  const drainer: Drainer =
+    store instanceof SqlStore && store.dataDir
+      ? new ProcessDrainer({ dataDir: store.dataDir }, onDrainError)
+      : store instanceof SqlStore && store.databaseUrl
+        ? new ProcessDrainer({ databaseUrl: store.databaseUrl }, onDrainError)
+        : new IngestDrainer(store, tenants, onDrainError);
   const services: Services = {
     store,
     config,

@@ -1,13 +1,14 @@
-// The embedded store's drain, in its own process with its own connections,
-// started at the lowest CPU priority by ProcessDrainer. Folding batches into
-// rollups is synchronous SQLite work that must not stall the request thread.
-import { openEmbedded } from '../store/open.ts';
+// The ingest drain, in its own process with its own connections, started at
+// the lowest CPU priority by ProcessDrainer. Folding batches into rollups
+// (parsing, classifying, synchronous SQLite work) must not stall the thread
+// that answers requests.
+import { openEmbedded, openPostgres } from '../store/open.ts';
 import { IngestDrainer } from './ingest-drainer.ts';
 import { TenantContexts } from './tenant-context.ts';
 
-const dataDir = process.argv[2]!;
+const target = JSON.parse(process.argv[2]!) as { dataDir?: string; databaseUrl?: string };
 const send = (m: object) => process.send?.(m);
-const store = await openEmbedded(dataDir, { migrate: false, role: 'drain' });
+const store = target.databaseUrl ? await openPostgres(target.databaseUrl, 4) : await openEmbedded(target.dataDir!, { migrate: false, role: 'drain' });
 const drainer = new IngestDrainer(store, new TenantContexts(store), (err) => send({ type: 'error', message: err.message }));
 drainer.start();
 

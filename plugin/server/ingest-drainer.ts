@@ -104,8 +104,8 @@ export interface Drainer {
 }
 
 /**
- * Runs the drain of an embedded store in a child process at the lowest CPU
- * priority (see drain-worker.ts). Acknowledging a batch is what keeps a
+ * Runs the drain in a child process at the lowest CPU priority (see
+ * drain-worker.ts). Acknowledging a batch is what keeps a
  * student's signals safe, so under a burst it gets the CPU first; folding into
  * status catches up as soon as the burst eases.
  */
@@ -118,7 +118,7 @@ export class ProcessDrainer implements Drainer {
   private exited = false;
 
   constructor(
-    private readonly dataDir: string,
+    private readonly target: { dataDir: string } | { databaseUrl: string },
     private readonly onError: (err: Error) => void,
   ) {
     this.spawn();
@@ -127,7 +127,7 @@ export class ProcessDrainer implements Drainer {
   private spawn(): void {
     this.exited = false;
     // A plain-JS entry that registers the TypeScript loader, whether or not the parent was started by tsx.
-    const child = fork(fileURLToPath(new URL('./drain-worker-boot.mjs', import.meta.url)), [this.dataDir], {
+    const child = fork(fileURLToPath(new URL('./drain-worker-boot.mjs', import.meta.url)), [JSON.stringify(this.target)], {
       execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof') && !a.startsWith('--inspect')),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

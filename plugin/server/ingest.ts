@@ -4,6 +4,7 @@
 import { localDay } from '../../shared/days.ts';
 import type { IngestResult, SignalBatch, SignalRejection } from '../../shared/signal.ts';
 import type { IngestItem, Store } from '../store/store.ts';
+import { HttpError } from './errors.ts';
 import type { TenantContext } from './tenant-context.ts';
 
 export interface IngestLimits {
@@ -34,7 +35,10 @@ export async function ingestBatch(
   const rejected: SignalRejection[] = [];
   const tz = ctx.tenant.timeZone;
   batch.signals.forEach((s, index) => {
-    const at = Date.parse(s.at) + offset;
+    const parsed = Date.parse(s.at);
+    // The schema checked the shape; a shape-valid impossible date (2026-13-45) is refused here.
+    if (Number.isNaN(parsed)) throw new HttpError(400, 'invalid_request', `the body is not valid: /signals/${index}/at is not a real date`);
+    const at = parsed + offset;
     if (at > now + limits.maxFutureSkewMs) return void rejected.push({ index, id: s.id, reason: 'in_future' });
     if (at < now - limits.maxSignalAgeMs) return void rejected.push({ index, id: s.id, reason: 'too_old' });
     items.push({ id: s.id, course: s.course ?? '', user: s.user, day: localDay(at, tz), at, kind: s.kind, activeMs: s.activeMs ?? 0 });

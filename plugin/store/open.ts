@@ -93,5 +93,5 @@ export async function openPostgres(url: string, poolSize = 10): Promise<SqlStore
       await sql`SELECT pg_advisory_unlock(724242)`.execute(conn);
     }
   });
-  return new SqlStore(db, 'postgres');
+  return new SqlStore(db, 'postgres', async () => {}, db, null, url);
 }
