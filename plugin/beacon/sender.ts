@@ -34,7 +34,11 @@ export function sender(url: string, q: Queue, now = Date.now): Sender {
   const later = (ms: number) => {
     until = now() + ms;
     clearTimeout(timer);
-    timer = setTimeout(() => void flush(), ms);
+    timer = setTimeout(() => {
+      // The wait is over when the timer says so: a whole-ms clock may still read a hair before `until`.
+      until = 0;
+      void flush();
+    }, ms);
   };
   const backoff = (retryAfter?: string | null) => {
     fails++;
@@ -68,9 +72,12 @@ export function sender(url: string, q: Queue, now = Date.now): Sender {
         const res = (await r.json()) as IngestResult;
         fails = 0;
         // Rejected signals (too old, in the future) will never be accepted: drop them too.
-        await forget([...res.acknowledged, ...res.rejected.map((x) => x.id)]);
+        const done = [...res.acknowledged, ...res.rejected.map((x) => x.id)];
+        await forget(done);
         if (res.rejected.length) await q.noteDropped(res.rejected.length);
-        if (!res.acknowledged.length && !res.rejected.length) return backoff();
+        // Only a full batch means more may wait; an answer that settles none of ours must not loop.
+        if (items.length < BATCH) return;
+        if (!items.some((s) => done.includes(s.id))) return backoff();
       } else if (r.status === 400 || r.status === 413) {
         // The server will never take this batch; keeping it would block every later signal.
         await forget(items.map((s) => s.id));
