@@ -12,6 +12,7 @@ import { createTenant, rebuildStatus, updatePolicy } from '../server/tenant-admi
 import { importOneRoster } from '../sources/oneroster.ts';
 import { importCalendar } from '../sources/calendar-import.ts';
 import { ImportRejected } from '../sources/csv-rows.ts';
+import { importActivityReport } from '../sources/activity-report.ts';
 import { Policy } from '../../shared/policy.ts';
 import { dayFromIso, localDay } from '../../shared/days.ts';
 import { seedDemoDistrict } from './seed.ts';
@@ -27,6 +28,7 @@ Usage: npm run admin -- <command> [options]
   import-roster --tenant ID --dir DIR       OneRoster 1.1 CSV folder (orgs, users, classes,
                                             enrollments; academicSessions, demographics optional)
   import-calendar --tenant ID --file F.csv [--start YYYY-MM-DD --end YYYY-MM-DD --default-minutes N]
+  import-activity --tenant ID --file F.csv  an LMS login/activity report (see README, "LMS event streams")
   show-policy --tenant ID
   set-policy --tenant ID [--rule engaged_half_day|logged_in] [--engaged-fraction 0.5]
              [--course-minutes N|none] [--partial-weight 0.5] [--tiers 0.05,0.10,0.20]
@@ -127,6 +129,14 @@ async function run(argv: string[]): Promise<number> {
         await rebuildStatus(store, tenant);
         await audit(store, tenant, 'calendar.import', `tenant:${tenant}`, r);
         console.log(`calendar: ${r.days} listed day(s), ${r.noSchoolDays} without school; year ${r.start ?? 'open'} to ${r.end ?? 'open'}; ${r.defaultMinutes} minutes on an ordinary day`);
+        return 0;
+      }
+      case 'import-activity': {
+        const tenant = need(v, 'tenant');
+        const r = await importActivityReport(store, tenant, need(v, 'file'), now, { onProgress: (b, t) => progress(need(v, 'file').split('/').pop()!, b, t) });
+        await audit(store, tenant, 'activity.import', `tenant:${tenant}`, { rows: r.rows, stored: r.stored, duplicates: r.duplicates });
+        console.log(`imported ${r.rows} row(s): ${r.stored} new signal(s), ${r.duplicates} already held; ${r.first ?? '-'} to ${r.last ?? '-'}`);
+        if (r.unknownUsers) console.log(`${r.unknownUsers} user id(s) are not on the roster yet: their activity is kept and shows once they are imported`);
         return 0;
       }
       case 'show-policy': {
