@@ -615,7 +615,8 @@ export class SqlStore implements Store {
   }
 
   async pruneSeen(receivedBefore: number): Promise<number> {
-    const r = await this.db.deleteFrom('signal_seen').where('received_at', '<', receivedBefore).executeTakeFirst();
+    // Imported rows may be imported again months later (an overlapping report); their ids are kept for good.
+    const r = await this.db.deleteFrom('signal_seen').where('received_at', '<', receivedBefore).where('id', 'not like', 'import:%').executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -202,6 +202,7 @@ export interface Store {
   drainInbox(classifiers: Map<string, DayClassifier>, maxSignals: number): Promise<{ batches: number; signals: number; stored: number; duplicates: number }>;
   /** Folds signals straight into rollups (seeding and imports; the HTTP path uses the inbox). */
   ingest(tenant: string, items: IngestItem[], receivedAt: number, classify: DayClassifier): Promise<{ stored: Set<string>; duplicates: Set<string> }>;
+  /** Forgets ids of live signals received before this time (imported rows, `import:…`, are kept). */
   pruneSeen(receivedBefore: number): Promise<number>;
   rosterRows(tenant: string, course: string, today: number): Promise<RosterRow[]>;
   /** Recompute every present/partial count from rollups, after a policy or calendar change. */

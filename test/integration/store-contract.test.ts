@@ -123,10 +123,15 @@ describe.each(engines())('store on %s', (engine) => {
     expect(got).toEqual(['act2', 'act3']);
   });
 
-  it('forgets dedupe ids only after the acceptance window', async () => {
+  it('forgets dedupe ids only after the acceptance window, and never those of imported rows', async () => {
+    await t.store.ingest('d1', [{ ...item('import:row-1', 's1', MON + 2, 9, 'login') }], Date.now(), classify);
     const removed = await t.store.pruneSeen(0);
     expect(removed).toBe(0);
     const all = await t.store.pruneSeen(Date.now() + 1);
     expect(all).toBeGreaterThan(0);
+    const again = await t.store.ingest('d1', [{ ...item('import:row-1', 's1', MON + 2, 9, 'login') }], Date.now(), classify);
+    expect(again.stored.size).toBe(0);
+    const live = await t.store.ingest('d1', [item('a1', 's1', MON, 9, 'heartbeat', 1000)], Date.now(), classify);
+    expect(live.stored.size).toBe(1);
   });
 });
