@@ -169,7 +169,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keyGenerator: (req) => {
       const h = req.headers.authorization;
       const id = h?.startsWith('Bearer ') ? credentialIdOf(h.slice(7).trim()) : null;
-      return id ? `cred:${id}` : `ip:${req.ip}`;
+      if (id) return `cred:${id}`;
+      // A dashboard session (its public id part only), so an office behind one address isn't one budget.
+      const session = /(?:^|;\s*)(?:__Host-)?rl_dash=s_([A-Za-z0-9_-]{16})\./.exec(req.headers.cookie ?? '')?.[1];
+      return session ? `session:${session}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
   });
