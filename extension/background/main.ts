@@ -74,7 +74,7 @@ async function handle(msg: Request, sender: Runtime.MessageSender): Promise<unkn
       await browser.runtime.openOptionsPage();
       return { ok: true };
     case 'pair':
-      return handlePair(msg, sender, signIn);
+      return handlePair(msg, sender, signIn, async () => (await pluginUrl()).url);
     case 'flush':
       await flushNow();
       return { ok: true };

@@ -3,7 +3,6 @@
 // accepted only from the configured plugin origin (or, with none configured
 // yet, from the page's own origin, which then becomes the plugin URL).
 import type { Runtime } from 'webextension-polyfill';
-import { pluginUrl } from './settings.ts';
 
 export const PAIR_TOKEN = /^rl_[a-z0-9]{12}\.[A-Za-z0-9_-]{43}$/;
 
@@ -13,7 +12,7 @@ export async function handlePair(
   msg: { token: string; pluginUrl: string; pageOrigin: string },
   sender: Runtime.MessageSender,
   signIn: SignIn,
-  configured: () => Promise<string | null> = async () => (await pluginUrl()).url,
+  configured: () => Promise<string | null>,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   let page: URL;
   try {

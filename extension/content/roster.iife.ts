@@ -2,7 +2,8 @@
 // feature with one AbortSignal per page, and starts again on single-page
 // navigation (Classroom, Canvas's React pages).
 import { adapterFor } from './lms/index.ts';
-import { extensionDeps, startRoster } from './roster.tsx';
+import { extensionDeps } from './deps.ts';
+import { startRoster } from './roster.tsx';
 
 let controller: AbortController | null = null;
 let current = '';

@@ -6,7 +6,6 @@ import type { StudentStatus } from '../../shared/api.ts';
 import type { FlagReason } from '../../shared/flags.ts';
 import type { CachedStatus, ProblemInfo, RaiseReply, StatusReply } from '../lib/messages.ts';
 import type { LmsAdapter, RosterRow } from './lms/types.ts';
-import { ask } from './client.ts';
 import { observeRows, type RowObserver } from './observe.ts';
 import { paintBadge, removeBadges } from './overlay/badge.ts';
 import { applyFilter, HIDDEN_ATTR, type FilterKey } from './overlay/filter.ts';
@@ -25,17 +24,10 @@ export interface RosterDeps {
   openOptions(): void;
 }
 
-export const extensionDeps: RosterDeps = {
-  status: (course, mode) => ask({ type: 'status', course, mode }),
-  raise: (course, student, reason, note) => ask({ type: 'raise', body: { course, student, reason, ...(note ? { note } : {}) } }),
-  raiseMany: async (course, students, reason) => (await ask({ type: 'raiseMany', course, students, reason })).results,
-  loadFlag: (flagId) => ask({ type: 'flag', flagId }),
-  openOptions: () => void ask({ type: 'openOptions' }),
-};
 
-function shadowHost(doc: Document, tag: string): { host: HTMLElement; mount: HTMLElement } {
-  const host = doc.createElement(tag);
-  host.setAttribute('data-rosterlens-ui', '');
+function shadowHost(doc: Document, role: 'summary' | 'popover'): { host: HTMLElement; mount: HTMLElement } {
+  const host = doc.createElement('div');
+  host.setAttribute('data-rosterlens-ui', role);
   const root = host.attachShadow({ mode: 'open' });
   const style = doc.createElement('style');
   style.textContent = PANEL_CSS;
@@ -53,8 +45,8 @@ export function startRoster(adapter: LmsAdapter, course: string, doc: Document, 
   let open: { row: RosterRow; button: HTMLElement } | null = null;
   let byUser = new Map<string, StudentStatus>();
 
-  const summary = shadowHost(doc, 'div');
-  const pop = shadowHost(doc, 'div');
+  const summary = shadowHost(doc, 'summary');
+  const pop = shadowHost(doc, 'popover');
   pop.host.style.cssText = 'position:absolute;top:0;left:0;width:0;height:0;z-index:2147483646';
   doc.body.appendChild(pop.host);
 

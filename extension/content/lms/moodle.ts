@@ -6,7 +6,7 @@
 // core/inplace_editable with data-itemtype="user_roles" whose data-value is the
 // JSON list of role ids. Filters, sorting and paging replace the table inside
 // div[data-region="core_table/dynamic"]; padding rows are tr.emptyrow.
-import { text, type LmsAdapter, type PageRole, type RosterRow } from './types.ts';
+import { accessibleText, text, type LmsAdapter, type PageRole, type RosterRow } from './types.ts';
 
 /** Moodle's default archetype role id for students; other ids on a row mean teacher, TA, manager… */
 const STUDENT_ROLE_ID = '5';
@@ -49,7 +49,7 @@ export const moodle: LmsAdapter = {
     if (!user || !/^\d+$/.test(user) || url.searchParams.get('course') !== course) return null;
     const el = hook.closest<HTMLElement>('tr');
     if (!el || el.classList.contains('emptyrow') || el.closest('thead')) return null;
-    return { el, user, role: roleOf(el), name: text(hook), anchor: (hook.closest('th, td') as HTMLElement | null) ?? el };
+    return { el, user, role: roleOf(el), name: accessibleText(hook), anchor: (hook.closest('th, td') as HTMLElement | null) ?? el };
   },
   summaryBefore(doc) {
     return doc.querySelector('[data-region="core_table/dynamic"]') ?? doc.querySelector('#participants');

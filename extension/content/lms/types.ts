@@ -54,3 +54,11 @@ export function insideHiddenView(el: Element): boolean {
 export function text(el: Element | null | undefined): string {
   return (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
 }
+
+/** The visible name of a link, without decorations the LMS hides from screen readers (initials, icons). */
+export function accessibleText(el: Element): string {
+  if (!el.querySelector('[aria-hidden="true"]')) return text(el);
+  const copy = el.cloneNode(true) as Element;
+  for (const h of copy.querySelectorAll('[aria-hidden="true"]')) h.remove();
+  return text(copy);
+}

@@ -10,7 +10,7 @@ function ensureRule(doc: Document) {
   if (doc.getElementById('rosterlens-filter-rule')) return;
   const style = doc.createElement('style');
   style.id = 'rosterlens-filter-rule';
-  style.setAttribute('data-rosterlens-ui', '');
+  style.setAttribute('data-rosterlens-ui', 'filter');
   style.textContent = `[${HIDDEN_ATTR}]{display:none !important}`;
   (doc.head ?? doc.documentElement).appendChild(style);
 }
