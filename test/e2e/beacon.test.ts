@@ -125,6 +125,7 @@ describe('presence beacon in Chromium against the running plugin', () => {
     lms.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', lmsOrigin);
       if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
+      if (url.pathname === '/logout') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><p>You are signed out.</p>');
       if (!url.pathname.startsWith(`/courses/${COURSE}`)) return void res.writeHead(404).end();
       const nonce = randomBytes(12).toString('base64');
       const html = readFileSync(join(FIXTURES, 'canvas-course.html'), 'utf8')
@@ -248,6 +249,14 @@ describe('presence beacon in Chromium against the running plugin', () => {
     expect(of('5003').some((s) => s.kind === 'page_view')).toBe(true);
     expect(engagedMs('5003')).toBeGreaterThanOrEqual(3_500);
     expect(engagedMs('5003')).toBeLessThanOrEqual(4_000 + IDLE_S * 1000 + 1000);
+  });
+
+  it("clicking the LMS's log-out link sends a logout as the page goes", async () => {
+    const page = await open('5003', { beat: 60 });
+    await use(page, 1_500);
+    await Promise.all([page.waitForNavigation(), page.click('#global_nav_logout_link')]);
+    await until('the logout signal', () => of('5003').some((s) => s.kind === 'logout'));
+    await page.close();
   });
 
   it('two visible tabs of one student are not double-counted', async () => {
