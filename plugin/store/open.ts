@@ -82,6 +82,8 @@ function withStatementCache(raw: BetterSqlite3.Database, size = 200): BetterSqli
 
 export async function openPostgres(url: string, poolSize = 10): Promise<SqlStore> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection the server ends (a restart, a failover) is replaced on next use; it must not crash the process.
+  pool.on('error', (err) => process.emitWarning(`PostgreSQL ended an idle connection: ${err.message}`, { code: 'RL_PG_IDLE' }));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Several stateless servers may start at once; one migrates while the others wait.
   await db.connection().execute(async (conn) => {
