@@ -16,7 +16,7 @@ import type { RosterStatus } from '../../shared/api.ts';
 import type { SignalBatch, SignalIn } from '../../shared/signal.ts';
 import { startPlugin, type RunningPlugin } from '../support/plugin.ts';
 import { MODULES } from '../../plugin/server/modules.ts';
-import { beaconDeps, beaconRoutes } from '../../plugin/sources/beacon.ts';
+import { beaconDeps, beaconModule, beaconRoutes } from '../../plugin/sources/beacon.ts';
 import { createTenant } from '../../plugin/server/tenant-admin.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -105,7 +105,7 @@ describe('presence beacon in Chromium against the running plugin', () => {
 
     plugin = await startPlugin({
       modules: [
-        ...MODULES,
+        ...MODULES.filter((m) => m !== beaconModule), // registered below, instrumented
         async (app, services) => {
           const deps = beaconDeps(services);
           app.addHook('onRequest', async (req) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlugin, type RunningPlugin } from '../support/plugin.ts';
 import { MODULES } from '../../plugin/server/modules.ts';
-import { beaconDeps, beaconRoutes } from '../../plugin/sources/beacon.ts';
+import { beaconDeps, beaconModule, beaconRoutes } from '../../plugin/sources/beacon.ts';
 import { createTenant } from '../../plugin/server/tenant-admin.ts';
 
 const LMS = 'https://district.instructure.com';
@@ -25,7 +25,7 @@ describe('beacon route in the plugin app', () => {
     writeFileSync(join(dir, 'beacon.js'), script);
     plugin = await startPlugin({
       listen: false,
-      modules: [...MODULES, (app, services) => beaconRoutes(app, beaconDeps(services), { scriptFile: join(dir, 'beacon.js'), perAddressPerMinute: 50 })],
+      modules: [...MODULES.filter((m) => m !== beaconModule), (app, services) => beaconRoutes(app, beaconDeps(services), { scriptFile: join(dir, 'beacon.js'), perAddressPerMinute: 50 })],
     });
     await createTenant(plugin.store, { id: 'dist', name: 'District', lmsKind: 'canvas', lmsOrigin: LMS, timeZone: 'America/New_York' }, Date.now());
     key = await plugin.issue({ tenant: 'dist', role: 'beacon' });
