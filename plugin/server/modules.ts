@@ -11,3 +11,5 @@ MODULES.push(ltiModule);
 import { xapiModule } from '../sources/xapi.ts';
 import { caliperModule } from '../sources/caliper.ts';
 MODULES.push(xapiModule, caliperModule);
+import { beaconModule } from '../sources/beacon.ts';
+MODULES.push(beaconModule);
