@@ -50,8 +50,12 @@ export interface StatusInput {
   calendar: Calendar;
   policy: Policy;
   enrollment: { start: number | null; end: number | null };
-  /** Running counts over every school day with activity, today included. */
-  summary: { presentDays: number; partialDays: number; lastSeenDay: number | null; lastSeenAt: number | null } | null;
+  /**
+   * Running counts over every school day with activity, today included.
+   * `firstSeenDay` (the local day of the first signal) bounds the days counted
+   * when neither the enrollment nor the calendar says when school started.
+   */
+  summary: { presentDays: number; partialDays: number; lastSeenDay: number | null; lastSeenAt: number | null; firstSeenDay?: number | null } | null;
   todayFacts: DayFacts | null;
 }
 
@@ -88,7 +92,10 @@ export function computeStatus(input: StatusInput): ComputedStatus {
   const todayState: TodayState = !enrolledToday ? 'not_enrolled' : !schoolToday ? 'not_school_day' : todayDay;
 
   const lastDay = enrollment.end === null ? today - 1 : Math.min(today - 1, enrollment.end);
-  const firstDay = enrollment.start ?? Number.MIN_SAFE_INTEGER;
+  // With no enrollment start and no school-year start there is no first day to
+  // count from; counting from the beginning of time would call every such
+  // student chronically absent. Count from the first day they were seen instead.
+  const firstDay = enrollment.start ?? (cal.start !== null ? cal.start : (summary?.firstSeenDay ?? today));
   const daysEnrolled = countSchoolDays(cal, firstDay, lastDay);
 
   // The summary counts today too; take today's share back out.

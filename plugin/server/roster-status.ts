@@ -1,6 +1,6 @@
 // The roster status of one course: every enrolled student's status, computed
 // by the shared pure functions, plus the counts the class summary shows.
-import { isoFromDay } from '../../shared/days.ts';
+import { isoFromDay, localDay } from '../../shared/days.ts';
 import { computeStatus } from '../../shared/status.ts';
 import { isSchoolDay } from '../../shared/calendar.ts';
 import type { RosterStatus, StudentStatus } from '../../shared/api.ts';
@@ -29,7 +29,10 @@ export async function rosterStatus(store: Store, ctx: TenantContext, course: str
       calendar: ctx.calendar,
       policy: ctx.tenant.policy,
       enrollment: { start: r.startDay, end: r.endDay },
-      summary: r.lastDay === null ? null : { presentDays: r.presentDays ?? 0, partialDays: r.partialDays ?? 0, lastSeenDay: r.lastDay, lastSeenAt: r.lastAt },
+      summary:
+        r.lastDay === null
+          ? null
+          : { presentDays: r.presentDays ?? 0, partialDays: r.partialDays ?? 0, lastSeenDay: r.lastDay, lastSeenAt: r.lastAt, firstSeenDay: r.firstAt == null ? null : localDay(r.firstAt, ctx.tenant.timeZone) },
       todayFacts: r.today,
     });
     const flag = flagOf.get(r.user);

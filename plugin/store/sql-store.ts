@@ -633,6 +633,7 @@ export class SqlStore implements Store {
         'e.end_day',
         's.present_days',
         's.partial_days',
+        's.first_at',
         's.last_at',
         's.last_day',
         'r.engaged_s',
@@ -651,6 +652,7 @@ export class SqlStore implements Store {
       endDay: r.end_day,
       presentDays: r.present_days,
       partialDays: r.partial_days,
+      firstAt: r.first_at === null ? null : Number(r.first_at),
       lastAt: r.last_at === null ? null : Number(r.last_at),
       lastDay: r.last_day,
       today:

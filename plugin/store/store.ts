@@ -80,6 +80,8 @@ export interface RosterRow {
   endDay: number | null;
   presentDays: number | null;
   partialDays: number | null;
+  /** The first signal in this course (epoch ms), null when never seen. */
+  firstAt?: number | null;
   lastAt: number | null;
   lastDay: number | null;
   today: DayFacts | null;
