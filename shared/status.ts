@@ -118,7 +118,9 @@ export function computeStatus(input: StatusInput): ComputedStatus {
     lastSeenDay === null ? null : lastSeenDay >= today ? 0 : countSchoolDays(cal, lastSeenDay + 1, today - 1);
 
   let headline: Headline;
-  if (!enrolledToday && (enrollment.end !== null && enrollment.end < today)) headline = 'not_enrolled';
+  // Before the enrollment starts or after it ends the student is not in the
+  // course: "never logged in" (enrolled, no signal ever) would be a false alarm.
+  if (!enrolledToday) headline = 'not_enrolled';
   else if (neverLoggedIn) headline = 'never_logged_in';
   else if (schoolDaysSinceSeen !== null && schoolDaysSinceSeen >= policy.notSeenAlertDays) headline = 'not_seen';
   else if (tier === 'moderate_chronic' || tier === 'severe_chronic') headline = 'chronic';
