@@ -69,6 +69,11 @@ export async function raiseFlag(store: Store, p: Principal, body: RaiseFlag, now
     at: now,
     clientRequestId: body.clientRequestId ?? null,
   });
+  // A replay answers with the flag the first request made; a request id reused for
+  // another student or reason must not hand back someone else's flag.
+  if (r.replayed && (r.flag.student !== body.student || r.flag.reason !== body.reason)) {
+    throw conflict('client_request_reused', 'this clientRequestId was already used for another flag; send a new one');
+  }
   if (!r.replayed) hooks?.emitRaised({ tenant: p.tenant, flag: r.flag, joined: r.joined, by: p, at: now });
   return r;
 }
