@@ -20,8 +20,6 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, 'dist', 'extension');
 const LMS_HOST = 'school.instructure.com';
 const SHOTS = join(ROOT, 'docs', 'screenshots');
-/** The practice page shows 20 people before "Load more": the teacher and the first 19 students. */
-const FIRST_PAGE = 19;
 /** The practice page shows 20 people at first, like a Canvas page of rows: the teacher and 19 students. */
 const FIRST_PAGE = 19;
 /** A school-day afternoon in the district's zone, so the seeded histories show every state at once. */
