@@ -80,6 +80,10 @@ ${rows.slice(0, first).join('\n')}
     window.practicePage.loads += 1;
     if (!later.length) this.disabled = true;
   });
+  window.practicePage.loadAll = function () {
+    body.insertAdjacentHTML('beforeend', later.splice(0).join(''));
+    count.textContent = String(body.rows.length);
+  };
   window.practicePage.rerender = function (id) {
     var tr = document.getElementById('user_' + id);
     tr.innerHTML = tr.innerHTML.replace(/<span data-rosterlens-badge[^>]*><\\/span>/g, '');
