@@ -109,7 +109,7 @@ export function computeStatus(input: StatusInput): ComputedStatus {
   const absences = daysAbsent + daysPartial * policy.partialAbsenceWeight;
   // Rounded so that a rate exactly on a tier boundary (7 partial days × 0.3 over
   // 21 days = 10%) is not pushed below it by binary floating point.
-  const absenceRate = daysEnrolled > 0 ? Math.round((absences / daysEnrolled) * 1e9) / 1e9 : 0;
+  const absenceRate = daysEnrolled > 0 ? Math.round((absences / daysEnrolled) * 1e12) / 1e12 : 0;
   const tier = tierFor(absenceRate, policy);
 
   const lastSeenDay = summary?.lastSeenDay ?? null;
