@@ -1,9 +1,11 @@
 // The plugin's HTTP server: validation from the shared schemas, one error
 // shape, JSON logs without student data, per-credential rate limits.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifySchemaValidationError } from 'fastify';
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Compile } from 'typebox/compile';
+import type { TSchema } from 'typebox';
 import { API_PREFIX, CourseParams, ErrorBody, FlagActionBody, FlagList, FlagListQuery, FlagParams, Flag, Health, Me, RaiseFlag, RaiseFlagResult, RosterStatus } from '../../shared/api.ts';
 import { IngestResult, SignalBatch } from '../../shared/signal.ts';
 import type { Store } from '../store/store.ts';
@@ -57,6 +59,23 @@ export interface Services {
   tenantContext(tenant: string): Promise<TenantContext>;
   /** Flag events for modules to listen to (e.g. `services.flagHooks.onRaised(...)`). */
   flagHooks: FlagHooks;
+}
+
+/**
+ * JSON bodies are checked as sent. The server's Ajv coerces types (query
+ * strings need it), which in a body would take 101 for "101", null for "" and
+ * a lone object for an array; these routes compile their schemas strictly instead.
+ */
+export function strictValidator({ schema }: { schema: unknown }) {
+  const check = Compile(schema as TSchema);
+  const validate = ((data: unknown) => {
+    if (check.Check(data)) return true;
+    const all = [...check.Errors(data)];
+    const named = all.filter((e) => e.keyword !== 'boolean');
+    validate.errors = (named.length ? named : all).slice(0, 20) as unknown as FastifySchemaValidationError[];
+    return false;
+  }) as ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+  return validate;
 }
 
 const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
@@ -214,6 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     {
       schema: { summary: 'Ingest a batch of signals (server-to-server sources)', tags: ['signals'], body: SignalBatch, response: { 200: IngestResult, ...errorResponses } },
       config: { ingest: true },
+      validatorCompiler: strictValidator,
     },
     async (req) => {
       const p = await services.authenticate(req);
@@ -240,7 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.post(
     `${API_PREFIX}/flags`,
-    { schema: { summary: 'Raise a flag for outreach, or join the open flag of the same student and reason', tags: ['flags'], body: RaiseFlag, response: { 200: RaiseFlagResult, ...errorResponses } } },
+    { schema: { summary: 'Raise a flag for outreach, or join the open flag of the same student and reason', tags: ['flags'], body: RaiseFlag, response: { 200: RaiseFlagResult, ...errorResponses } }, validatorCompiler: strictValidator },
     async (req) => {
       const p = await needPerson(req);
       const t = now();
@@ -276,7 +296,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.post(
     `${API_PREFIX}/flags/:flagId/actions`,
-    { schema: { summary: 'Assign, log contact, note, resolve or reopen a flag', tags: ['flags'], params: FlagParams, body: FlagActionBody, response: { 200: Flag, ...errorResponses } } },
+    { schema: { summary: 'Assign, log contact, note, resolve or reopen a flag', tags: ['flags'], params: FlagParams, body: FlagActionBody, response: { 200: Flag, ...errorResponses } }, validatorCompiler: strictValidator },
     async (req) => {
       const p = await needPerson(req);
       const t = now();
