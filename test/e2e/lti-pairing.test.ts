@@ -50,7 +50,7 @@ describe('LTI launch pairs the extension in Chromium', () => {
   const launchBrowser = async (withExtension: boolean) => {
     const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--host-resolver-rules=MAP ${LMS_HOST} 127.0.0.1`];
     if (withExtension) args.push(`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`);
-    const b = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, userDataDir: mkdtempSync(join(profile, 'p-')), args, ...(withExtension ? { enableExtensions: [EXTENSION] } : {}) });
+    const b = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, userDataDir: mkdtempSync(join(profile, 'p-')), args, ...(withExtension ? { enableExtensions: true } : {}) });
     browsers.push(b);
     return b;
   };
