@@ -15,6 +15,7 @@ import { seedDemoDistrict, type SeededDistrict } from '../../plugin/admin/seed.t
 import { practicePages } from '../../extension/demo/practice-pages.ts';
 import { startPracticeServer, type PracticeServer } from '../../extension/demo/server.ts';
 import { startPlugin, type RunningPlugin } from '../support/plugin.ts';
+import { fixtureHtml } from '../fixtures/rosters/helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DIST = join(ROOT, 'dist', 'extension');
@@ -122,7 +123,10 @@ describe('teacher extension in Chromium against the running plugin', () => {
     tokens.staff = await plugin.issue({ tenant: 'demo', role: 'staff', label: 'Attendance Office', schools: ['sch-north'] });
     relay = new Relay(Number(new URL(plugin.url).port));
     await relay.start();
-    pages = await startPracticeServer(await practicePages(plugin.store, district));
+    const served = await practicePages(plugin.store, district);
+    // Moodle's participants page from the fixture: a course this plugin has never heard of.
+    served.set('/user/index.php', fixtureHtml('moodle'));
+    pages = await startPracticeServer(served);
     lmsOrigin = `http://${LMS_HOST}:${pages.port}`;
     profile = mkdtempSync(join(tmpdir(), 'rl-ext-e2e-'));
     browser = await puppeteer.launch({
@@ -269,6 +273,44 @@ describe('teacher extension in Chromium against the running plugin', () => {
     await page.close();
     return n;
   }
+
+  it('the popup lists the flags this teacher raised, with their state', async () => {
+    const page = await browser.newPage();
+    await page.goto(`chrome-extension://${extensionId}/extension/popup/index.html`);
+    const text = await until(() => page.$eval('[data-region="my-flags"]', (el) => el.textContent).catch(() => null));
+    expect(text).toContain('Not engaging');
+    expect(text).toContain('Frequently absent');
+    expect(text).toContain('Open');
+    await page.close();
+  });
+
+  it('a district’s own LMS domain, added on the options page, gets the roster script registered at run time', async () => {
+    const own = `http://127.0.0.1:${pages.port}`;
+    const before = await browser.newPage();
+    await before.goto(`${own}/courses/101/users`);
+    // Not enabled yet: nothing runs on this host.
+    await before.waitForSelector('table.roster');
+    expect(await before.$('[data-rosterlens-ui]')).toBeNull();
+    await before.close();
+    const options = await browser.newPage();
+    await options.goto(`chrome-extension://${extensionId}/extension/options/index.html`);
+    await options.waitForSelector('#domain');
+    await options.type('#domain', own);
+    await options.click('#add-domain');
+    expect(await until(() => options.$eval('[data-msg]', (el) => el.textContent).catch(() => null))).toContain('will show badges');
+    await options.close();
+    const page = await browser.newPage();
+    await page.goto(`${own}/courses/101/users`);
+    await waitBadges(page, FIRST_PAGE);
+    await page.close();
+    // Moodle's page on the same host: the adapter finds the course, the plugin does not know it, and the page says so.
+    const moodle = await browser.newPage();
+    await moodle.goto(`${own}/user/index.php?id=42`);
+    const text = await until(() => moodle.evaluate(() => document.querySelector('[data-rosterlens-ui="summary"]')?.shadowRoot?.querySelector('[data-problem="unknown_course"]')?.textContent ?? null));
+    expect(text).toContain('does not know this course');
+    expect(await moodle.$('[data-rosterlens-badge]')).toBeNull();
+    await moodle.close();
+  });
 
   it('a teacher of another course sees "not a teacher of this course" and no student data', async () => {
     await signIn(tokens.t9002!);
