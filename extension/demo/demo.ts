@@ -20,7 +20,7 @@ export interface DemoOptions {
   dataDir?: string;
   pluginPort?: number;
   lmsPort?: number;
-  /** The host names the printed addresses use (both are served on 127.0.0.1); `localhost` by default, as the README says. */
+  /** The host names in the printed addresses (both are served on 127.0.0.1): the plugin as 127.0.0.1 and the practice LMS as localhost, so the two are different sites to the browser, as they are in a district. */
   lmsHost?: string;
   pluginHost?: string;
   /** 'afternoon' runs the plugin's clock from the latest weekday 14:30 in New York, so the seeded stories show every state; 'real' uses the computer's clock. */
@@ -59,7 +59,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const base = (opts.clock ?? 'afternoon') === 'afternoon' ? lastSchoolAfternoon(started) : started;
   const now = () => base + (Date.now() - started);
 
-  const pluginPort = opts.pluginPort ?? 8080;
+  const pluginPort = opts.pluginPort ?? 8787;
   const config = loadConfig({ PORT: String(pluginPort), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const store = await openEmbedded(dataDir, { role: 'server' });
   const app = await buildApp({ store, config, now, modules: MODULES });
@@ -67,13 +67,13 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   try {
     await app.listen({ port: pluginPort, host: '127.0.0.1' });
     const addr = app.server.address();
-    const pluginUrl = `http://${opts.pluginHost ?? 'localhost'}:${typeof addr === 'object' && addr ? addr.port : pluginPort}`;
+    const pluginUrl = `http://${opts.pluginHost ?? '127.0.0.1'}:${typeof addr === 'object' && addr ? addr.port : pluginPort}`;
     config.publicUrl = pluginUrl;
 
     // The practice LMS's port must be known before seeding: the tenant records its LMS origin.
     const lmsHost = opts.lmsHost ?? 'localhost';
     const pages = new Map<string, string>();
-    practice = await startPracticeServer(pages, { port: opts.lmsPort ?? 5174, host: '127.0.0.1' });
+    practice = await startPracticeServer(pages, { port: opts.lmsPort ?? 8788, host: '127.0.0.1' });
     const lmsUrl = `http://${lmsHost}:${practice.port}`;
     const district = await seedDemoDistrict(store, { tenant: 'demo', lmsKind: 'canvas', lmsOrigin: lmsUrl, now: now() });
     await app.services.ingestIdle();

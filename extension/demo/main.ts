@@ -1,5 +1,5 @@
 // `npm run demo`: the teacher extension working in two minutes, no LMS needed.
-//   DEMO_PLUGIN_PORT (8080)  DEMO_LMS_PORT (5174)  DEMO_DATA_DIR (.rosterlens/demo)  DEMO_CLOCK (afternoon | real)
+//   DEMO_PLUGIN_PORT (8787)  DEMO_LMS_PORT (8788)  DEMO_DATA_DIR (.rosterlens/demo)  DEMO_CLOCK (afternoon | real)
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startDemo } from './demo.ts';
