@@ -2,7 +2,9 @@
 // Problem the page can state plainly.
 import { API_PREFIX } from '../lib/api-prefix.ts';
 import type { ErrorBody } from '../../shared/api.ts';
-import type { Problem, ProblemInfo } from '../lib/messages.ts';
+import type { CredentialRefusal, Problem, ProblemInfo } from '../lib/messages.ts';
+
+const REFUSALS: ReadonlySet<string> = new Set<CredentialRefusal>(['credential_expired', 'credential_revoked', 'credential_unknown']);
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ProblemInfo; retryable: boolean; status: number };
 
@@ -42,5 +44,8 @@ export async function call<T>(pluginUrl: string, token: string, path: string, in
   if (res.ok) return { ok: true, value: body as T };
   const err = body as Partial<ErrorBody> | null;
   const { problem, retryable } = problemFor(res.status, err);
-  return { ok: false, error: { problem, message: err?.message ?? `the plugin answered ${res.status}` }, retryable, status: res.status };
+  // A malformed credential is, to the teacher, one RosterLens does not recognise.
+  const code = err?.error === 'credential_malformed' ? 'credential_unknown' : err?.error;
+  const reason = res.status === 401 && code && REFUSALS.has(code) ? (code as CredentialRefusal) : undefined;
+  return { ok: false, error: { problem, message: err?.message ?? `the plugin answered ${res.status}`, ...(reason ? { reason } : {}) }, retryable, status: res.status };
 }

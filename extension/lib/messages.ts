@@ -14,9 +14,14 @@ export type Problem =
   | 'rate_limited'
   | 'server_error';
 
+/** Why a signed-in credential was refused (the plugin's 401 `error`), so the page can say which. */
+export type CredentialRefusal = 'credential_expired' | 'credential_revoked' | 'credential_unknown';
+
 export interface ProblemInfo {
   problem: Problem;
   message: string;
+  /** With `not_signed_in`: the plugin refused the credential for this reason. */
+  reason?: CredentialRefusal;
 }
 
 export interface CachedStatus {

@@ -31,8 +31,14 @@ const PROBLEM_TEXT: Record<ProblemInfo['problem'], string> = {
   server_error: 'The RosterLens plugin had a problem answering.',
 };
 
+const REFUSAL_TEXT: Record<NonNullable<ProblemInfo['reason']>, string> = {
+  credential_expired: 'Your RosterLens credential has expired. Ask your district admin for a new one and paste it in the RosterLens options.',
+  credential_revoked: 'Your RosterLens credential was withdrawn by the district. Ask your district admin for a new one.',
+  credential_unknown: 'RosterLens does not recognise the saved credential. Paste the one your district admin issued in the RosterLens options.',
+};
+
 export function problemText(p: ProblemInfo): string {
-  return PROBLEM_TEXT[p.problem];
+  return (p.problem === 'not_signed_in' && p.reason && REFUSAL_TEXT[p.reason]) || PROBLEM_TEXT[p.problem];
 }
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
@@ -51,7 +57,7 @@ export function Summary(p: SummaryProps) {
     if (!p.problem) return <div class="panel" role="status" aria-live="polite"><span class="title">RosterLens</span> <span class="meta">Loading student status…</span></div>;
     const signIn = p.problem.problem === 'not_signed_in' || p.problem.problem === 'not_configured';
     return (
-      <div class="panel problem" role="alert" data-problem={p.problem.problem}>
+      <div class="panel problem" role="alert" data-problem={p.problem.problem} data-reason={p.problem.reason}>
         <span class="title">RosterLens</span> {problemText(p.problem)}{' '}
         {signIn && <button class="btn" onClick={p.onOpenOptions}>Open RosterLens options</button>}
         {(p.problem.problem === 'unreachable' || p.problem.problem === 'server_error' || p.problem.problem === 'rate_limited') && <button class="btn" onClick={p.onRetry}>Try again</button>}
