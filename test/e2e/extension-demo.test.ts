@@ -108,6 +108,27 @@ describe('the demo, with the extension set up through its options page', () => {
     await roster.close();
   });
 
+  it('the toolbar popup on a roster tab shows that course’s summary, as the plugin counts it', async () => {
+    const roster = await browser.newPage();
+    await roster.goto(demo.rosterUrl);
+    await until(() => roster.evaluate(() => document.querySelectorAll('[data-rosterlens-badge]').length >= 19));
+    await roster.bringToFront();
+    const sw = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${extensionId}/`));
+    // What a click on the toolbar button does.
+    await (await sw.worker())!.evaluate(() => (globalThis as unknown as { chrome: { action: { openPopup(): Promise<void> } } }).chrome.action.openPopup());
+    const target = await browser.waitForTarget((t) => t.url() === `chrome-extension://${extensionId}/extension/popup/index.html`);
+    const popup = (await target.asPage())!;
+    const rows = await until(() => popup.$$eval('[data-region="course-summary"] tr', (trs) => (trs.length ? trs.map((tr) => [...tr.children].map((td) => td.textContent)) : null)).catch(() => null));
+    const status = await api<RosterStatus>('/courses/101/status');
+    const labels: Record<string, string> = { never_logged_in: 'Never logged in', not_seen: 'Not seen', chronic: 'Chronically absent', absent_today: 'Not seen today', partial_today: 'Partial today', present_today: 'Present today' };
+    const expected = Object.entries(labels).filter(([h]) => (status.counts[h as keyof typeof status.counts] ?? 0) > 0).map(([h, l]) => [l, String(status.counts[h as keyof typeof status.counts])]);
+    expect(rows).toEqual([...expected, ['Flagged', String(status.counts.flagged ?? 0)]]);
+    await until(() => popup.$('[data-region="my-flags"], main p.meta:last-child'));
+    await popup.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'extension-popup.png'), fullPage: true });
+    await popup.close();
+    await roster.close();
+  });
+
   it('the popup lists the flags this teacher raised, with their state', async () => {
     const student = demo.district.stories.notSeen.find((s) => demo.district.courses[0]!.students.includes(s))!;
     const raised = await api<RaiseFlagResult>('/flags', { method: 'POST', body: { course: '101', student, reason: 'frequently_absent', note: 'from the demo test' } });
