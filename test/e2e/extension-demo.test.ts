@@ -141,4 +141,50 @@ describe('the demo, with the extension set up through its options page', () => {
     expect(await popup.$eval('main', (m) => m.textContent)).toContain('Open a course roster in your LMS');
     await popup.close();
   });
+
+  it('a person on the LMS page whom the plugin does not know is marked "Not in RosterLens", and the popover says why', async () => {
+    const roster = await browser.newPage();
+    await roster.goto(demo.rosterUrl);
+    await until(() => roster.evaluate(() => document.querySelectorAll('[data-rosterlens-badge]').length >= 19));
+    // A row the LMS shows (e.g. a student added in the LMS today, before the district's next roster import).
+    await roster.evaluate(() => {
+      const tr = document.querySelector('tr.StudentEnrollment')!.cloneNode(true) as HTMLElement;
+      tr.id = 'user_77777';
+      for (const b of tr.querySelectorAll('[data-rosterlens-badge]')) b.remove();
+      tr.removeAttribute('data-rosterlens-row');
+      for (const a of tr.querySelectorAll('a[href*="/users/"]')) a.setAttribute('href', '/courses/101/users/77777');
+      tr.querySelector('a.roster_user_name')!.textContent = 'New Student';
+      document.querySelector('tbody.collectionViewItems')!.appendChild(tr);
+    });
+    const state = await until(() => roster.evaluate(() => document.querySelector<HTMLElement>('tr#user_77777 [data-rosterlens-badge]')?.dataset.state));
+    expect(state).toBe('unknown');
+    expect(await roster.evaluate(() => document.querySelector('tr#user_77777 [data-rosterlens-badge]')!.shadowRoot!.textContent)).toContain('Not in RosterLens');
+    await roster.evaluate(() => document.querySelector('tr#user_77777 [data-rosterlens-badge]')!.shadowRoot!.querySelector('button')!.click());
+    const text = await until(() => roster.evaluate(() => document.querySelector('[data-rosterlens-ui="popover"]')?.shadowRoot?.querySelector('[data-problem="unknown_student"]')?.textContent));
+    expect(text).toContain('does not know this person as a student of this course');
+    // No flag form for someone the plugin cannot flag.
+    expect(await roster.evaluate(() => !!document.querySelector('[data-rosterlens-ui="popover"]')!.shadowRoot!.querySelector('form'))).toBe(false);
+    await roster.close();
+  });
+
+  it('with the plugin gone, the roster shows the saved status marked out of date and says the plugin cannot be reached', async () => {
+    const status = await api<RosterStatus>('/courses/101/status');
+    await demo.app.close();
+    const roster = await browser.newPage();
+    await roster.setViewport({ width: 1280, height: 700 });
+    await roster.goto(demo.rosterUrl);
+    const summary = await until(() => roster.evaluate(() => {
+      const root = document.querySelector('[data-rosterlens-ui="summary"]')?.shadowRoot;
+      return root?.querySelector('[data-problem="unreachable"]') ? root.textContent : null;
+    }));
+    expect(summary).toContain('cannot be reached right now');
+    expect(summary).toContain('may be out of date');
+    expect(summary).toContain(`Never logged in: ${status.counts.never_logged_in}`);
+    // Badges from the saved copy, marked as such for screen readers too.
+    await until(() => roster.evaluate(() => document.querySelectorAll('[data-rosterlens-badge]').length >= 19));
+    const label = await roster.evaluate(() => document.querySelector('[data-rosterlens-badge]')!.shadowRoot!.querySelector('button')!.getAttribute('aria-label'));
+    expect(label).toContain('saved status, may be out of date');
+    await roster.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'extension-unreachable.png'), clip: { x: 0, y: 0, width: 1280, height: 420 } });
+    await roster.close();
+  });
 });
