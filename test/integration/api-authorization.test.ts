@@ -46,6 +46,9 @@ describe.each(engines())('authorization on %s', (engine) => {
 
   const expectations: { route: string; run: (who: Caller) => Promise<{ status: number; body: any; text: string }>; allowed: Partial<Record<Caller, number>>; denied: number }[] = [
     { route: 'GET /courses/101/status', run: (w) => call(w, 'GET', '/api/v1/courses/101/status'), allowed: { teacherOfCourse: 200, staffOfSchool: 200, admin: 200 }, denied: 403 },
+    { route: 'GET /flags', run: (w) => call(w, 'GET', '/api/v1/flags?state=active'), allowed: { teacherOfCourse: 200, teacherOfOther: 200, staffOfSchool: 200, staffOfOther: 200, admin: 200 }, denied: 403 },
+    { route: 'POST /flags/:id/actions assign', run: (w) => call(w, 'POST', `/api/v1/flags/${flagId}/actions`, { action: 'assign', assignee: `by ${w}` }), // Teachers never move flags, so they are refused before the flag is looked up.
+      allowed: { staffOfSchool: 200, admin: 200, teacherOfCourse: 403, teacherOfOther: 403 }, denied: 404 },
     { route: 'GET /flags/:id', run: (w) => call(w, 'GET', `/api/v1/flags/${flagId}`), allowed: { teacherOfCourse: 200, staffOfSchool: 200, admin: 200 }, denied: 404 },
     { route: 'POST /flags (course 101)', run: (w) => call(w, 'POST', '/api/v1/flags', { course: '101', student, reason: 'other', note: `by ${w}` }), allowed: { teacherOfCourse: 200, staffOfSchool: 200, admin: 200 }, denied: 403 },
     { route: 'POST /flags/:id/actions note', run: (w) => call(w, 'POST', `/api/v1/flags/${flagId}/actions`, { action: 'note', note: `from ${w}` }), allowed: { teacherOfCourse: 200, staffOfSchool: 200, admin: 200 }, denied: 404 },
