@@ -36,6 +36,8 @@ export interface RunningDemo {
   teacherToken: string;
   /** Teacher 9003 (Aisha Johnson), who does not teach 101: shows the "not a teacher of this course" state. */
   otherTeacherToken: string;
+  /** Attendance staff of the seeded North High School, for the dashboard. */
+  staffToken: string;
   district: SeededDistrict;
   store: SqlStore;
   app: App;
@@ -82,6 +84,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     const ttlMs = 30 * 86_400_000;
     const teacher = await issueCredential(store, { tenant: 'demo', role: 'teacher', person: '9001', label: 'Maria Rivera', ttlMs }, now());
     const other = await issueCredential(store, { tenant: 'demo', role: 'teacher', person: '9003', label: 'Aisha Johnson', ttlMs }, now());
+    const staff = await issueCredential(store, { tenant: 'demo', role: 'staff', schools: ['sch-north'], label: 'North High attendance office', ttlMs }, now());
     const p = practice;
     return {
       pluginUrl,
@@ -89,6 +92,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
       rosterUrl: `${lmsUrl}/courses/101/users`,
       teacherToken: teacher.token,
       otherTeacherToken: other.token,
+      staffToken: staff.token,
       district,
       store,
       app,

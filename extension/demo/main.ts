@@ -26,6 +26,10 @@ ${env.DEMO_CLOCK === 'real' ? '' : '(the plugin’s clock runs from the latest w
   Another teacher, Aisha Johnson (does not teach 101 — shows "not a teacher of this course"):
     ${demo.otherTeacherToken}
 
+  Attendance dashboard:           ${demo.pluginUrl}/dashboard/
+  Staff credential, North High attendance office (sign in to the dashboard with it):
+    ${demo.staffToken}
+
 Load the extension:
   1. ${built ? `The build is at ${dist}` : 'Run `npm run build` first (it writes dist/extension/).'}
   2. In Chrome or Chromium open chrome://extensions, turn on "Developer mode", click "Load unpacked", choose ${dist}
