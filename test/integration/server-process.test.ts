@@ -49,12 +49,21 @@ describe('the server process', () => {
     const auth = { authorization: `Bearer ${teacher}`, 'content-type': 'application/json' };
     await fetch(`${base}/api/v1/courses/101/status`, { headers: auth });
     await fetch(`${base}/api/v1/flags?student=${student}`, { headers: auth });
-    await fetch(`${base}/api/v1/flags`, { method: 'POST', headers: auth, body: JSON.stringify({ course: '101', student, reason: 'wellbeing', note }) });
+    const raised = (await (await fetch(`${base}/api/v1/flags`, { method: 'POST', headers: auth, body: JSON.stringify({ course: '101', student, reason: 'wellbeing', note }) })).json()) as { flag: { id: string } };
+    await fetch(`${base}/api/v1/flags/${raised.flag.id}`, { headers: auth });
+    await fetch(`${base}/api/v1/flags/${raised.flag.id}/actions`, { method: 'POST', headers: auth, body: JSON.stringify({ action: 'note', note }) });
+    await fetch(`${base}/api/v1/flags/f_${student}x/actions`, { method: 'POST', headers: auth, body: JSON.stringify({ action: 'note', note }) });
+    await fetch(`${base}/api/v1/flags`, { method: 'POST', headers: auth, body: `{"course":"101","student":"${student}",` });
+    // Over the body limit: the server may answer 413 and close before the upload ends.
+    await fetch(`${base}/api/v1/flags`, { method: 'POST', headers: auth, body: JSON.stringify({ course: '101', student, reason: 'other', note: `${note} `.repeat(20_000) }) }).catch(() => null);
+    await fetch(`${base}/api/v1/courses/${student}/status`, { headers: auth });
     await fetch(`${base}/api/v1/flags`, { method: 'POST', headers: auth, body: JSON.stringify({ course: '101', student, reason: 'not-a-reason', note }) });
     await fetch(`${base}/api/v1/signals`, { method: 'POST', headers: { ...auth, authorization: `Bearer ${ingest}` }, body: JSON.stringify({ signals: [{ id: 'proc-test-1', course: '101', user: student, at: new Date().toISOString(), kind: 'login' }] }) });
     await new Promise((r) => setTimeout(r, 300));
     expect(out).toContain('"route":"/api/v1/courses/:courseId/status"');
     expect(out).toContain('"statusCode":400');
+    expect(out).toContain('"statusCode":404');
+    expect(out).toContain('"statusCode":413');
     for (const secret of [student, 'Ava', 'Elm St', teacher.slice(16), ingest.slice(16), 'Maria Rivera']) expect(out).not.toContain(secret);
   });
 
