@@ -41,7 +41,12 @@ export function problemText(p: ProblemInfo): string {
   return (p.problem === 'not_signed_in' && p.reason && REFUSAL_TEXT[p.reason]) || PROBLEM_TEXT[p.problem];
 }
 
-const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+/** The time of day, with the date too when it is not today (a saved copy can be days old). */
+const time = (ms: number) => {
+  const d = new Date(ms);
+  const t = d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  return d.toDateString() === new Date().toDateString() ? t : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })}, ${t}`;
+};
 
 function needsNeverFlag(s: StudentStatus): boolean {
   return s.neverLoggedIn && !(s.flag && s.flag.state !== 'resolved' && s.flag.reason === 'never_logged_in');
@@ -65,6 +70,8 @@ export function Summary(p: SummaryProps) {
     );
   }
 
+  // When the plugin computed it (its clock), falling back to when this browser received it.
+  const asOf = Date.parse(status.generatedAt) || p.data!.fetchedAt;
   const never = status.students.filter(needsNeverFlag);
   const chips: { key: FilterKey; label: string; n: number }[] = HEADLINES.filter((h) => (status.counts[h] ?? 0) > 0).map((h) => ({ key: h, label: HEADLINE_TEXT[h], n: status.counts[h] ?? 0 }));
   if ((status.counts.flagged ?? 0) > 0) chips.push({ key: 'flagged', label: 'Flagged', n: status.counts.flagged ?? 0 });
@@ -93,7 +100,7 @@ export function Summary(p: SummaryProps) {
         {never.length > 0 && !confirming && <button class="btn" data-action="bulk-never" onClick={() => { setResult(null); setConfirming(true); }}>Flag all {never.length} never logged in…</button>}
       </div>
       <div class="meta" role="status" aria-live="polite">
-        {status.students.length} students in this course · {status.schoolDay ? 'school day' : 'no school today'} · {p.data!.stale ? <b>saved status from {time(p.data!.fetchedAt)}, may be out of date</b> : <>updated {time(p.data!.fetchedAt)}</>}
+        {status.students.length} students in this course · {status.schoolDay ? 'school day' : 'no school today'} · {p.data!.stale ? <b>saved status from {time(asOf)}, may be out of date</b> : <>updated {time(asOf)}</>}
         {p.refreshing && ' · checking for updates…'}
         {p.problem && <> · <span data-problem={p.problem.problem}>{problemText(p.problem)}</span> <button class="btn" onClick={p.onRetry}>Try again</button></>}
       </div>
