@@ -196,8 +196,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
   });
 
-  // Authenticate before the body is parsed or validated, so an anonymous caller learns nothing about the API's shapes.
-  app.addHook('onRequest', async (req) => {
+  // Authenticate before the body is parsed or validated, so an anonymous caller learns nothing about the API's shapes;
+  // and after the rate limit (a route's onRequest), so callers without a valid credential are limited too.
+  app.addHook('preParsing', async (req) => {
     const cfg = req.routeOptions?.config as { public?: boolean } | undefined;
     if (req.url.startsWith(API_PREFIX) && req.routeOptions?.url && !cfg?.public) await services.authenticate(req);
   });
