@@ -41,14 +41,21 @@ export async function startPgServer(settings: Record<string, string> = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'rl-pg-'));
   const data = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
+  // Debian's package creates the `postgres` user; binaries from elsewhere may not have, so fall back to `nobody`.
+  const runAs = asRoot ? (spawnSync('id', ['-u', 'postgres']).status === 0 ? 'postgres' : 'nobody') : null;
   const run = (cmd: string, args: string[]) => {
-    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] as const : [join(bin, cmd), args] as const;
-    execFileSync(full[0], full[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const full = runAs ? ['runuser', ['-u', runAs, '--', join(bin, cmd), ...args]] as const : [join(bin, cmd), args] as const;
+    try {
+      execFileSync(full[0], full[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const err = e as { stderr?: Buffer; message: string };
+      throw new Error(`${cmd} failed: ${err.stderr?.toString().trim() || err.message}`);
+    }
   };
-  if (asRoot) {
+  if (runAs) {
     chmodSync(dir, 0o755);
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    const uid = Number(execFileSync('id', ['-u', runAs]).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', runAs]).toString().trim());
     chownSync(dir, uid, gid);
   }
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-instructions', '-E', 'UTF8']);
