@@ -51,19 +51,38 @@ export async function raise(s: Session, body: RaiseFlag): Promise<RaiseReply> {
 }
 
 let flushing: Promise<number> | null = null;
+let again = false;
 
-/** Delivers what is queued for this person, oldest first; stops at the first sign the plugin is still away. Returns how many remain. */
+/** One pass over what is queued for this person, oldest first; stops at the first sign the plugin is still away. */
+async function flushOnce(s: Session): Promise<number> {
+  const d = await db();
+  const items = await d.getAllFromIndex('outbox', 'byQueuedAt');
+  for (const item of items) {
+    if (item.identity !== identityOf(s)) continue;
+    const { settled } = await deliver(s, item);
+    if (!settled) break;
+  }
+  return d.count('outbox');
+}
+
+/**
+ * Delivers what is queued for this person. A call while a pass is running is
+ * not dropped: it makes the running pass go round once more, because the
+ * plugin may have come back after that pass met it away. Returns how many remain.
+ */
 export function flush(s: Session): Promise<number> {
-  flushing ??= (async () => {
+  if (flushing) {
+    again = true;
+    return flushing;
+  }
+  flushing = (async () => {
     try {
-      const d = await db();
-      const items = await d.getAllFromIndex('outbox', 'byQueuedAt');
-      for (const item of items) {
-        if (item.identity !== identityOf(s)) continue;
-        const { settled } = await deliver(s, item);
-        if (!settled) break;
-      }
-      return await d.count('outbox');
+      let remaining: number;
+      do {
+        again = false;
+        remaining = await flushOnce(s);
+      } while (again && remaining > 0);
+      return remaining;
     } finally {
       flushing = null;
     }
