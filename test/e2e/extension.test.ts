@@ -110,6 +110,12 @@ describe('teacher extension in Chromium against the running plugin', () => {
   const waitBadges = (page: Page, n: number) => until(() => page.evaluate((k) => document.querySelectorAll('[data-rosterlens-badge]').length >= k, n));
   const clickBadge = (page: Page, user: string) =>
     page.evaluate((u) => document.querySelector<HTMLElement>(`[data-rosterlens-badge][data-user="${u}"]`)!.shadowRoot!.querySelector('button')!.click(), user);
+  /** The popover is open with its form, and has moved focus to its heading (an effect after paint); typing before that could lose keys to the move. */
+  const popoverReady = (page: Page, form: 'raise' | 'join') =>
+    until(() => page.evaluate((f) => {
+      const root = document.querySelector('[data-rosterlens-ui="popover"]')?.shadowRoot;
+      return !!root?.querySelector(`form[data-form="${f}"]`) && root.activeElement?.id === 'rl-pop-title';
+    }, form));
   const inPopover = <T,>(page: Page, fn: (root: ShadowRoot) => T) =>
     page.evaluate(`(${fn.toString()})(document.querySelector('[data-rosterlens-ui="popover"]').shadowRoot)`) as Promise<T>;
 
@@ -199,7 +205,7 @@ describe('teacher extension in Chromium against the running plugin', () => {
     const page = await openRoster('101');
     await waitBadges(page, FIRST_PAGE);
     await clickBadge(page, student);
-    await until(() => page.evaluate(() => !!document.querySelector('[data-rosterlens-ui="popover"]')?.shadowRoot?.querySelector('form[data-form="raise"]')));
+    await popoverReady(page, 'raise');
     await inPopover(page, (root) => {
       const sel = root.querySelector('select')!;
       sel.value = 'not_engaging';
@@ -247,7 +253,7 @@ describe('teacher extension in Chromium against the running plugin', () => {
     // The request reaches the plugin but the answer is lost: the hardest case for "exactly once".
     relay.set('lose-replies');
     await clickBadge(page, student);
-    await until(() => page.evaluate(() => !!document.querySelector('[data-rosterlens-ui="popover"]')?.shadowRoot?.querySelector('form[data-form="raise"]')));
+    await popoverReady(page, 'raise');
     const ta = await page.evaluateHandle(() => document.querySelector('[data-rosterlens-ui="popover"]')!.shadowRoot!.querySelector('textarea')!);
     await ta.asElement()!.type('Raised offline');
     await inPopover(page, (root) => root.querySelector<HTMLButtonElement>('button[type="submit"]')!.click());

@@ -72,8 +72,13 @@ export function Popover(p: PopoverProps) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
+    // What the form holds at the click, not the last rendered state: the last keystroke's update may not have rendered yet.
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const picked = form.get('reason');
+    const chosen = active ? active.reason : FLAG_REASONS.includes(picked as FlagReason) ? (picked as FlagReason) : reason;
+    const typed = typeof form.get('note') === 'string' ? (form.get('note') as string) : note;
     setBusy(true);
-    const r = await p.onRaise(active ? active.reason : reason, note.trim());
+    const r = await p.onRaise(chosen, typed.trim());
     setBusy(false);
     if (!r.ok) setOutcome({ kind: 'problem', text: problemText(r.error) });
     else if ('queued' in r) setOutcome({ kind: 'warn', text: 'Saved. The plugin is unreachable; the flag will be sent once it is back.' });
