@@ -120,7 +120,10 @@ async function handle(msg: Request, sender: Runtime.MessageSender): Promise<unkn
     }
     case 'myFlags': {
       const r = await call<FlagList>(s.pluginUrl, s.token, '/flags?raisedBy=me&state=active&limit=100');
-      return r.ok ? { ok: true, list: r.value } : { ok: false, error: r.error };
+      if (!r.ok) return { ok: false, error: r.error };
+      // The outcomes too, so a teacher sees what came of a flag after it left the active list.
+      const done = await call<FlagList>(s.pluginUrl, s.token, '/flags?raisedBy=me&state=resolved&limit=10');
+      return { ok: true, list: r.value, resolved: done.ok ? done.value : { flags: [], total: 0 } };
     }
   }
 }

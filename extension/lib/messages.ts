@@ -73,7 +73,7 @@ export type Reply<R extends Request['type']> = R extends 'status'
       : R extends 'addNote' | 'flag'
         ? { ok: true; flag: Flag } | { ok: false; error: ProblemInfo }
         : R extends 'myFlags'
-          ? { ok: true; list: FlagList } | { ok: false; error: ProblemInfo }
+          ? { ok: true; list: FlagList; resolved: FlagList } | { ok: false; error: ProblemInfo }
           : R extends 'state' | 'signIn' | 'signOut' | 'setDomains'
             ? { ok: true; state: SignInState } | { ok: false; error: ProblemInfo; state: SignInState }
             : R extends 'pair'

@@ -4,7 +4,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import type { Flag } from '../../shared/api.ts';
-import { FLAG_REASON_LABELS } from '../../shared/flags.ts';
+import { FLAG_OUTCOME_LABELS, FLAG_REASON_LABELS } from '../../shared/flags.ts';
 import { FLAG_STATE_TEXT, HEADLINES, HEADLINE_TEXT } from '../lib/labels.ts';
 import type { Reply, Request, SignInState, StatusReply } from '../lib/messages.ts';
 import { adapterFor } from '../content/lms/index.ts';
@@ -24,6 +24,7 @@ function Popup() {
   const [course, setCourse] = useState<string | null>(null);
   const [status, setStatus] = useState<StatusReply | null>(null);
   const [flags, setFlags] = useState<Flag[] | null>(null);
+  const [resolved, setResolved] = useState<Flag[]>([]);
   const [flagsError, setFlagsError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -39,7 +40,10 @@ function Popup() {
         setStatus(await ask({ type: 'status', course: c, mode: 'network' }));
       }
       const mine = await ask({ type: 'myFlags' });
-      if (mine.ok) setFlags(mine.list.flags);
+      if (mine.ok) {
+        setFlags(mine.list.flags);
+        setResolved(mine.resolved.flags);
+      }
       else setFlagsError(mine.error.message);
     })();
   }, []);
@@ -85,6 +89,18 @@ function Popup() {
             ))}
           </tbody>
         </table>
+      )}
+      {resolved.length > 0 && (
+        <>
+          <h2>Recently resolved</h2>
+          <table data-region="my-resolved">
+            <tbody>
+              {resolved.map((f) => (
+                <tr key={f.id}><td>Student {f.student}</td><td>{FLAG_REASON_LABELS[f.reason]}</td><td>{f.outcome ? FLAG_OUTCOME_LABELS[f.outcome] : FLAG_STATE_TEXT[f.state]}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
     </main>
   );

@@ -140,6 +140,16 @@ describe('the demo, with the extension set up through its options page', () => {
     // Opened as a tab rather than from the toolbar, the current tab is no roster: it says so instead of a blank.
     expect(await popup.$eval('main', (m) => m.textContent)).toContain('Open a course roster in your LMS');
     await popup.close();
+
+    // The attendance office resolves it: the teacher sees the outcome, not just the flag disappearing.
+    const resolved = await fetch(`${demo.pluginUrl}/api/v1/flags/${raised.flag.id}/actions`, { method: 'POST', headers: { authorization: `Bearer ${demo.staffToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ action: 'resolve', outcome: 'needs_device_or_internet', note: 'Hotspot lent' }) });
+    expect(resolved.status).toBe(200);
+    const again = await browser.newPage();
+    await again.goto(`chrome-extension://${extensionId}/extension/popup/index.html`);
+    const done = await until(() => again.$$eval('[data-region="my-resolved"] tr', (trs) => (trs.length ? trs.map((tr) => tr.textContent) : null)).catch(() => null));
+    expect(done).toEqual([`Student ${student}Frequently absentNeeds device or internet`]);
+    expect(await again.$eval('main', (m) => m.textContent)).toContain('None open.');
+    await again.close();
   });
 
   it('a person on the LMS page whom the plugin does not know is marked "Not in RosterLens", and the popover says why', async () => {
