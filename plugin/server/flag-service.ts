@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FlagActionBody, FlagListQuery, RaiseFlag } from '../../shared/api.ts';
 import { nextFlagState, type FlagAction } from '../../shared/flags.ts';
 import type { FlagRecord, FlagScope, Store } from '../store/store.ts';
-import { conflict, forbidden, notFound } from './errors.ts';
+import { badRequest, conflict, forbidden, notFound } from './errors.ts';
 import { canReadCourse, teacherCourses, type Principal } from './principal.ts';
 
 /** What a flag-raised listener hears. `joined` is true when a teacher joined an open flag. */
@@ -139,6 +139,8 @@ export async function listFlags(store: Store, p: Principal, q: FlagListQuery, no
 
 export async function actOnFlag(store: Store, p: Principal, id: string, body: FlagActionBody, now: number): Promise<FlagRecord> {
   if (p.role === 'teacher' && body.action !== 'note') throw forbidden('staff_only', 'only attendance staff can assign, log contact, resolve or reopen a flag');
+  // A note action is its note: one of only spaces or control characters would add an empty event to the history.
+  if (body.action === 'note' && cleanNote(body.note) === null) throw badRequest('invalid_request', 'the body is not valid: /note is empty');
   for (let attempt = 0; attempt < 5; attempt++) {
     const f = await getVisibleFlag(store, p, id);
     const action: FlagAction = body.action;
