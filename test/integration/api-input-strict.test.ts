@@ -86,6 +86,11 @@ describe.each(engines())('strict input on %s', (engine) => {
       expect(r.body.error).toBe('invalid_request');
       expect(r.body.details.map((x: { path: string }) => x.path).some((x: string) => x.startsWith(path === '/' ? '' : path))).toBe(true);
     });
+    it('a note action of only blanks and control characters → 400', async () => {
+      const r = await call(staff, 'POST', `/api/v1/flags/${flagId}/actions`, { action: 'note', note: ' \u0007\n\t ' });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('/note') });
+    });
     it('wrote nothing while refusing them', async () => {
       const f = await call(staff, 'GET', `/api/v1/flags/${flagId}`);
       expect(f.body.history.map((e: { kind: string }) => e.kind)).toEqual(['raised']);
