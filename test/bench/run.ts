@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark the issues ask for, in one run, printed as
 // Markdown for BENCHMARKS.md and saved as JSON. Not part of the tests.
 //
-//   BENCH_STUDENTS (86000)  BENCH_DAYS (180)  BENCH_ONLY=ingest,roster,beacon,extension
+//   BENCH_STUDENTS (86000)  BENCH_DAYS (180)  BENCH_ONLY=ingest,roster,beacon,extension  BENCH_STORES=sqlite,postgres
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { benchRoster } from './roster.ts';
 import { startPgServer } from '../support/pg-server.ts';
 
 const only = new Set((process.env.BENCH_ONLY ?? 'ingest,roster,beacon,extension').split(','));
+const stores = new Set((process.env.BENCH_STORES ?? 'sqlite,postgres').split(','));
 const students = Number(process.env.BENCH_STUDENTS ?? 86_000);
 const days = Number(process.env.BENCH_DAYS ?? 180);
 const results: Record<string, unknown> = {
@@ -59,15 +60,22 @@ try {
     log('|---|---|---|---|---|');
     const shape = { students, coursesPerStudent: 6, classSize: 35, lectureSize: 2000, days };
     const dir = mkdtempSync(join(tmpdir(), 'rl-bench-district-'));
-    const d1 = await buildDistrict({ dataDir: dir }, shape);
-    const r1 = await benchRoster({ dataDir: dir }, d1);
-    log(`| embedded (SQLite) | ${d1.rollups.toLocaleString('en')} | ${d1.buildSeconds} | ${r1.small.p50Ms} / ${r1.small.p99Ms} | ${r1.lecture.p50Ms} / ${r1.lecture.p99Ms} |`);
-    rmSync(dir, { recursive: true, force: true });
-    const pgUrl = await freshPgDatabase(pgServer!.url, 'bench_district');
-    const d2 = await buildDistrict({ dataDir: dir, databaseUrl: pgUrl }, shape);
-    const r2 = await benchRoster({ dataDir: dir, databaseUrl: pgUrl }, d2);
-    log(`| PostgreSQL 15 | ${d2.rollups.toLocaleString('en')} | ${d2.buildSeconds} | ${r2.small.p50Ms} / ${r2.small.p99Ms} | ${r2.lecture.p50Ms} / ${r2.lecture.p99Ms} |`);
-    results.roster = { shape, embedded: { district: { ...d1, teacherToken: undefined }, ...r1 }, postgres: { district: { ...d2, teacherToken: undefined }, ...r2 } };
+    const roster: Record<string, unknown> = { shape };
+    if (stores.has('sqlite')) {
+      const d1 = await buildDistrict({ dataDir: dir }, shape);
+      const r1 = await benchRoster({ dataDir: dir }, d1);
+      log(`| embedded (SQLite) | ${d1.rollups.toLocaleString('en')} | ${d1.buildSeconds} | ${r1.small.p50Ms} / ${r1.small.p99Ms} | ${r1.lecture.p50Ms} / ${r1.lecture.p99Ms} |`);
+      roster.embedded = { district: { ...d1, teacherToken: undefined }, ...r1 };
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (stores.has('postgres')) {
+      const pgUrl = await freshPgDatabase(pgServer!.url, 'bench_district');
+      const d2 = await buildDistrict({ dataDir: dir, databaseUrl: pgUrl }, shape);
+      const r2 = await benchRoster({ dataDir: dir, databaseUrl: pgUrl }, d2);
+      log(`| PostgreSQL 15 | ${d2.rollups.toLocaleString('en')} | ${d2.buildSeconds} | ${r2.small.p50Ms} / ${r2.small.p99Ms} | ${r2.lecture.p50Ms} / ${r2.lecture.p99Ms} |`);
+      roster.postgres = { district: { ...d2, teacherToken: undefined }, ...r2 };
+    }
+    results.roster = roster;
   }
 } finally {
   pgServer?.stop();
