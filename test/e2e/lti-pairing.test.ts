@@ -111,7 +111,9 @@ describe('LTI launch pairs the extension in Chromium', () => {
     expect(status.status).toBe(200);
   });
 
-  it.skipIf(!extensionReady)('with the built extension loaded, the launch pairs it and the roster page shows badges without a pasted credential', async () => {
+  it('with the built extension loaded, the launch pairs it and the roster page shows badges without a pasted credential', async () => {
+    // Never skipped: a missing or stale build is a failure that says what to run.
+    expect(extensionReady, 'dist/extension has no pairing listener: run `npm run build` first').toBe(true);
     // Verified roster first, so the badges have students to show.
     await plugin.app.lti?.idle();
     const browser = await launchBrowser(true);
