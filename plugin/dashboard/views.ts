@@ -2,11 +2,11 @@
 // status functions, so the dashboard, the extension and the server agree.
 import { countSchoolDays, isSchoolDay } from '../../shared/calendar.ts';
 import { isoFromDay, weekdayOf } from '../../shared/days.ts';
-import { computeStatus, requiredEngagedSeconds, type ComputedStatus } from '../../shared/status.ts';
+import { requiredEngagedSeconds, type ComputedStatus } from '../../shared/status.ts';
 import { tierFor, type Tier } from '../../shared/policy.ts';
 import type { ChronicRow, GroupStat, NeverLoggedInRow, NotSeenRow, Picture, TrendWeek, BrightSpot, QueueRow, CaseCourse } from '../../shared/dashboard-api.ts';
 import type { FlagEvent } from '../../shared/api.ts';
-import type { TenantContext } from '../server/tenant-context.ts';
+import { statusFor, type TenantContext } from '../server/tenant-context.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { toFlagEvent } from '../server/flag-views.ts';
 import { activeFlagStudents, activityByCourseDay, courseTitles, enrollmentRows, flagDetails, schoolsOf, type EnrollmentStatusRow, type QueueDbRow } from '../store/reporting.ts';
@@ -19,15 +19,9 @@ export function personName(given: string | null, family: string | null): string 
   return n || null;
 }
 
+/** The same computation the teacher's roster uses (first-seen fallback included), so both show one status. */
 export function statusOf(ctx: TenantContext, today: number, r: EnrollmentStatusRow): ComputedStatus {
-  return computeStatus({
-    today,
-    calendar: ctx.calendar,
-    policy: ctx.tenant.policy,
-    enrollment: { start: r.startDay, end: r.endDay },
-    summary: r.lastDay === null ? null : { presentDays: r.presentDays ?? 0, partialDays: r.partialDays ?? 0, lastSeenDay: r.lastDay, lastSeenAt: r.lastAt },
-    todayFacts: r.today,
-  });
+  return statusFor(ctx, today, r);
 }
 
 const ended = (r: EnrollmentStatusRow, today: number) => r.endDay !== null && r.endDay < today;

@@ -1,11 +1,10 @@
 // The roster status of one course: every enrolled student's status, computed
 // by the shared pure functions, plus the counts the class summary shows.
-import { isoFromDay, localDay } from '../../shared/days.ts';
-import { computeStatus } from '../../shared/status.ts';
+import { isoFromDay } from '../../shared/days.ts';
 import { isSchoolDay } from '../../shared/calendar.ts';
 import type { RosterStatus, StudentStatus } from '../../shared/api.ts';
 import type { FlagRecord, Store } from '../store/store.ts';
-import type { TenantContext } from './tenant-context.ts';
+import { statusFor, type TenantContext } from './tenant-context.ts';
 import { toFlagBrief } from './flag-views.ts';
 
 /** A resolved flag stays on the roster this long so the teacher sees its outcome. */
@@ -24,17 +23,7 @@ export async function rosterStatus(store: Store, ctx: TenantContext, course: str
   }
   const counts: Record<string, number> = { flagged: 0 };
   const students: StudentStatus[] = rows.map((r) => {
-    const s = computeStatus({
-      today,
-      calendar: ctx.calendar,
-      policy: ctx.tenant.policy,
-      enrollment: { start: r.startDay, end: r.endDay },
-      summary:
-        r.lastDay === null
-          ? null
-          : { presentDays: r.presentDays ?? 0, partialDays: r.partialDays ?? 0, lastSeenDay: r.lastDay, lastSeenAt: r.lastAt, firstSeenDay: r.firstAt == null ? null : localDay(r.firstAt, ctx.tenant.timeZone) },
-      todayFacts: r.today,
-    });
+    const s = statusFor(ctx, today, r);
     const flag = flagOf.get(r.user);
     counts[s.headline] = (counts[s.headline] ?? 0) + 1;
     if (flag && flag.state !== 'resolved') counts.flagged! += 1;

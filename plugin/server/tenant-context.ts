@@ -2,7 +2,7 @@
 // ingest path does not read the tenant and its calendar on every batch.
 import { weekdayCalendar, isSchoolDay, type Calendar } from '../../shared/calendar.ts';
 import { localDay } from '../../shared/days.ts';
-import { dayCountDelta, dayState, requiredEngagedSeconds, type DayFacts } from '../../shared/status.ts';
+import { computeStatus, dayCountDelta, dayState, requiredEngagedSeconds, type ComputedStatus, type DayFacts } from '../../shared/status.ts';
 import type { DayClassifier, Store, Tenant } from '../store/store.ts';
 
 export interface TenantContext {
@@ -43,4 +43,37 @@ export class TenantContexts {
   forget(id: string): void {
     this.cache.delete(id);
   }
+}
+
+/** What status needs of one student × course from the store: enrollment, running counts, today. */
+export interface StatusRow {
+  startDay: number | null;
+  endDay: number | null;
+  presentDays: number | null;
+  partialDays: number | null;
+  firstAt?: number | null;
+  lastAt: number | null;
+  lastDay: number | null;
+  today: DayFacts | null;
+}
+
+/** One student's status in one course; the roster API and the dashboard both call this, so they agree. */
+export function statusFor(ctx: TenantContext, today: number, r: StatusRow): ComputedStatus {
+  return computeStatus({
+    today,
+    calendar: ctx.calendar,
+    policy: ctx.tenant.policy,
+    enrollment: { start: r.startDay, end: r.endDay },
+    summary:
+      r.lastDay === null
+        ? null
+        : {
+            presentDays: r.presentDays ?? 0,
+            partialDays: r.partialDays ?? 0,
+            lastSeenDay: r.lastDay,
+            lastSeenAt: r.lastAt,
+            firstSeenDay: r.firstAt == null ? null : localDay(r.firstAt, ctx.tenant.timeZone),
+          },
+    todayFacts: r.today,
+  });
 }

@@ -210,6 +210,7 @@ export interface EnrollmentStatusRow {
   endDay: number | null;
   presentDays: number | null;
   partialDays: number | null;
+  firstAt: number | null;
   lastAt: number | null;
   lastDay: number | null;
   today: DayFacts | null;
@@ -248,6 +249,7 @@ export async function enrollmentRows(store: SqlStore, tenant: string, f: Enrollm
       'e.end_day',
       's.present_days',
       's.partial_days',
+      's.first_at',
       's.last_at',
       's.last_day',
       'r.engaged_s',
@@ -275,6 +277,7 @@ export async function enrollmentRows(store: SqlStore, tenant: string, f: Enrollm
     endDay: num(r.end_day),
     presentDays: num(r.present_days),
     partialDays: num(r.partial_days),
+    firstAt: num(r.first_at),
     lastAt: num(r.last_at),
     lastDay: num(r.last_day),
     today:
